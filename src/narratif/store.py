@@ -1,0 +1,272 @@
+"""The local store: one embedded DuckDB file per output directory; sole owner of SQL.
+
+Each document is written in one transaction (its old rows deleted first), so a run
+killed at any point leaves every document either fully old or fully new, and a
+rerun never duplicates rows. Documents are identified by content hash; a file whose
+content changed replaces the rows of its previous version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+import pandas as pd
+
+from .models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint
+
+DB_NAME = "narratif.duckdb"
+TABLES_DIR = "tables"
+
+#: Per-document tables and their DDL. Column order = dataclass field order.
+_DOC_TABLE_DDL = {
+    "segments": """doc_id VARCHAR, seg_id INTEGER, start INTEGER, "end" INTEGER, text VARCHAR,
+        speaker VARCHAR, role VARCHAR, timestamp VARCHAR, page INTEGER""",
+    "sentences": """doc_id VARCHAR, seg_id INTEGER, sent_id INTEGER, start INTEGER, "end" INTEGER, text VARCHAR""",
+    "codings": """doc_id VARCHAR, seg_id INTEGER, code VARCHAR, score DOUBLE, method VARCHAR, evidence VARCHAR""",
+    "turning_points": """doc_id VARCHAR, seg_id INTEGER, sent_id INTEGER, start INTEGER, "end" INTEGER,
+        text VARCHAR, type VARCHAR, polarity VARCHAR, score DOUBLE, evidence VARCHAR, time_anchor VARCHAR,
+        year INTEGER""",
+    "timeline": """doc_id VARCHAR, sent_id INTEGER, start INTEGER, "end" INTEGER, expression VARCHAR,
+        kind VARCHAR, value VARCHAR, orientation VARCHAR, year INTEGER""",
+    "segment_embeddings": """doc_id VARCHAR, seg_id INTEGER, backend VARCHAR, vector FLOAT[]""",
+}
+_RECORD_TYPES = {
+    "segments": Segment,
+    "sentences": Sentence,
+    "codings": Coding,
+    "turning_points": TurningPoint,
+    "timeline": TimeExpression,
+}
+#: Fixed columns of ``documents``; attributes become extra VARCHAR columns.
+DOCUMENT_COLUMNS = {
+    "doc_id": "VARCHAR PRIMARY KEY",
+    "path": "VARCHAR",
+    "sha256": "VARCHAR",
+    "kind": "VARCHAR",
+    "format": "VARCHAR",
+    "title": "VARCHAR",
+    "n_words": "INTEGER",
+    "n_segments": "INTEGER",
+    "status": "VARCHAR",
+    "error": "VARCHAR",
+    "analysis_key": "VARCHAR",
+    "processed_at": "TIMESTAMP",
+    "pages": "VARCHAR",  # JSON list of [start, end]
+    "text": "VARCHAR",
+}
+PER_DOCUMENT_TABLES = tuple(_DOC_TABLE_DDL)
+_IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the store."""
+
+
+def attribute_column(name: str) -> str:
+    """A safe column name for an attribute ("Tranche d'âge" -> "tranche_d_age")."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    s = re.sub(r"[^a-z0-9]+", "_", s).strip("_") or "attr"
+    if s[0].isdigit():
+        s = "a_" + s
+    if s in DOCUMENT_COLUMNS:
+        s = f"attr_{s}"
+    return s
+
+
+class Store:
+    """Read/write access to ``DIR/narratif.duckdb``."""
+
+    def __init__(self, out_dir: str | Path, *, read_only: bool = False):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / DB_NAME
+        self.read_only = read_only
+        if not read_only:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"{self.path} is in use by another narratif process; wait for it to finish or use another --out"
+                ) from exc
+            raise
+        if not read_only:
+            self._create()
+
+    # -- schema -------------------------------------------------------------------------
+    def _create(self) -> None:
+        cols = ", ".join(f'"{c}" {t}' for c, t in DOCUMENT_COLUMNS.items())
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS documents ({cols})")
+        for name, ddl in _DOC_TABLE_DDL.items():
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+        self.con.execute(
+            """CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+            inputs VARCHAR, n_documents INTEGER, n_processed INTEGER, n_skipped INTEGER, n_quarantined INTEGER,
+            n_words BIGINT, seconds DOUBLE, settings VARCHAR, summary VARCHAR)"""
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def attribute_columns(self) -> list[str]:
+        cols = [r[0] for r in self.con.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_name='documents' ORDER BY ordinal_position").fetchall()]
+        return [c for c in cols if c not in DOCUMENT_COLUMNS]
+
+    # -- per-document writes ------------------------------------------------------------
+    def processed_keys(self) -> dict[str, tuple[str, str, str]]:
+        """doc_id -> (sha256, analysis_key, status) for what is already stored."""
+        rows = self.con.execute("SELECT doc_id, sha256, analysis_key, status FROM documents").fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def doc_ids_for_path(self, path: str) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT doc_id FROM documents WHERE path = ?", [path]).fetchall()]
+
+    def write_document(self, doc: Document, analysis: Analysis | None, analysis_key: str,
+                       *, replaces: Iterable[str] = ()) -> None:
+        """Replace everything stored for ``doc`` (and the older versions it ``replaces``) atomically."""
+        attrs = {attribute_column(k): (None if v is None else str(v)) for k, v in doc.attributes.items()}
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            existing = set(self.attribute_columns())
+            for col in attrs:
+                if col not in existing:
+                    con.execute(f'ALTER TABLE documents ADD COLUMN "{col}" VARCHAR')
+            for old in {doc.doc_id, *replaces}:
+                self._delete(old)
+            row: dict[str, Any] = {
+                "doc_id": doc.doc_id, "path": doc.path, "sha256": doc.sha256, "kind": doc.kind,
+                "format": doc.format, "title": doc.title, "n_words": doc.n_words,
+                "n_segments": len(doc.segments), "status": doc.status, "error": doc.error,
+                "analysis_key": analysis_key, "processed_at": datetime.now(timezone.utc).replace(tzinfo=None),
+                "pages": json.dumps(doc.pages) if doc.pages else None, "text": doc.text,
+            }
+            row.update(attrs)
+            names = ", ".join(f'"{c}"' for c in row)
+            con.execute(f"INSERT INTO documents ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            self._insert_records("segments", doc.segments)
+            if analysis is not None:
+                self._insert_records("sentences", analysis.sentences)
+                self._insert_records("codings", analysis.codings)
+                self._insert_records("turning_points", analysis.turning_points)
+                self._insert_records("timeline", analysis.timeline)
+                if analysis.embeddings:
+                    backend = analysis.embeddings_backend
+                    df = pd.DataFrame({
+                        "doc_id": doc.doc_id,
+                        "seg_id": [s for s, _ in analysis.embeddings],
+                        "backend": backend or "",
+                        "vector": [list(map(float, v)) for _, v in analysis.embeddings],
+                    })
+                    con.register("_emb", df)
+                    con.execute("INSERT INTO segment_embeddings SELECT doc_id, seg_id, backend, vector FROM _emb")
+                    con.unregister("_emb")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _delete(self, doc_id: str) -> None:
+        self.con.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
+        for t in PER_DOCUMENT_TABLES:
+            self.con.execute(f"DELETE FROM {t} WHERE doc_id = ?", [doc_id])
+
+    def _insert_records(self, table: str, records: list) -> None:
+        if not records:
+            return
+        cls = _RECORD_TYPES[table]
+        cols = [f.name for f in fields(cls)]
+        df = pd.DataFrame([[getattr(r, c) for c in cols] for r in records], columns=cols)
+        self.con.register("_rows", df)
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        self.con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _rows")
+        self.con.unregister("_rows")
+
+    # -- whole tables (corpus-level stages) ---------------------------------------------
+    def table(self, name: str, where: str | None = None, params: list | None = None) -> pd.DataFrame:
+        """A stored table as a DataFrame (``where`` is a SQL predicate with ``?`` params)."""
+        if not _IDENT_RE.match(name):
+            raise ValueError(f"bad table name {name!r}")
+        sql = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
+        return self.con.execute(sql, params or []).df()
+
+    def documents(self, *, with_text: bool = False, status: str | None = "ok") -> pd.DataFrame:
+        cols = "*" if with_text else "* EXCLUDE (text)"
+        sql = f"SELECT {cols} FROM documents" + (" WHERE status = ?" if status else "") + " ORDER BY path"
+        return self.con.execute(sql, [status] if status else []).df()
+
+    def tables(self) -> list[str]:
+        return sorted(r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='main'").fetchall())
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables()
+
+    def replace_table(self, name: str, df: pd.DataFrame) -> None:
+        """Replace a derived (corpus-level) table atomically."""
+        if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in ("documents", "runs"):
+            raise ValueError(f"{name!r} is not a derived table name")
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.register("_df", df)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _df")
+            self.con.unregister("_df")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def embeddings(self, backend: str | None = None) -> tuple[pd.DataFrame, "Any"]:
+        """(doc_id, seg_id) frame and the matching float32 matrix of stored segment vectors."""
+        import numpy as np
+
+        sql = "SELECT doc_id, seg_id, vector FROM segment_embeddings"
+        params: list = []
+        if backend:
+            sql += " WHERE backend = ?"
+            params.append(backend)
+        sql += " ORDER BY doc_id, seg_id"
+        df = self.con.execute(sql, params).df()
+        if df.empty:
+            return df[["doc_id", "seg_id"]], np.zeros((0, 0), dtype=np.float32)
+        mat = np.vstack(df["vector"].to_numpy()).astype(np.float32)
+        return df[["doc_id", "seg_id"]], mat
+
+    def record_run(self, **row: Any) -> None:
+        names = ", ".join(row)
+        self.con.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+
+    def checkpoint(self) -> None:
+        self.con.execute("CHECKPOINT")
+
+    # -- Parquet copies -----------------------------------------------------------------
+    def export_parquet(self, tables: Iterable[str] | None = None) -> list[Path]:
+        """Write ``tables/<name>.parquet`` for each table (via a temp file + rename)."""
+        out = self.out_dir / TABLES_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in tables or self.tables():
+            if name == "segment_embeddings":
+                continue  # large and internal: stays in the database
+            target = out / f"{name}.parquet"
+            tmp = out / f".{name}.parquet.tmp"
+            self.con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
+            os.replace(tmp, target)
+            written.append(target)
+        return written

@@ -1,0 +1,105 @@
+"""Settings, result and table layouts shared by the topic modules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+#: Columns of the derived tables written by :func:`narratif.topics.update_topics`.
+TOPICS_COLUMNS = {
+    "topic_id": "int64", "label": "object", "size": "int64", "share": "float64", "top_terms": "object",
+    "representative_seg_ids": "object", "representative_texts": "object", "nearest_codes": "object",
+    "best_code": "object", "best_code_similarity": "float64", "emergent": "boolean", "guided_code": "object",
+}
+SEGMENT_TOPICS_COLUMNS = {
+    "doc_id": "object", "seg_id": "int64", "topic_id": "int64", "probability": "float64", "assigned_by": "object",
+}
+TOPICS_BY_ATTRIBUTE_COLUMNS = {
+    "attribute": "object", "value": "object", "topic_id": "int64", "n": "int64", "share": "float64",
+}
+TOPICS_OVER_TIME_COLUMNS = {
+    "attribute": "object", "period": "object", "topic_id": "int64", "n": "int64", "share": "float64",
+}
+OUTLIER = -1
+
+
+def empty_table(columns: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with typed columns (so DuckDB creates the right schema)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Everything a topic fit depends on; stored in the model manifest.
+
+    Defaults are tuned on the 61 CFPP2000 transcripts (≈20k narrator turns of 8+ words).
+    """
+
+    #: segments shorter than this (words) are left out of fitting, then assigned
+    min_words: int = 8
+    #: segments shorter than this are not assigned at all (back-channel "oui", "ah bon")
+    min_assign_words: int = 3
+    #: HDBSCAN ``min_cluster_size``: the smallest topic
+    min_topic_size: int = 40
+    #: HDBSCAN ``min_samples`` (lower = fewer outliers)
+    min_samples: int = 5
+    n_neighbors: int = 15
+    n_components: int = 5
+    random_state: int = 42
+    top_n_words: int = 10
+    #: n-gram range of the c-TF-IDF vocabulary
+    ngram_max: int = 1
+    min_df: int = 3
+    #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
+    lemmatize: bool = False
+    #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
+    outlier_threshold: float = 0.3
+    n_representatives: int = 3
+    n_nearest_codes: int = 3
+    #: a topic whose best code similarity is below this is "emergent"
+    emergent_threshold: float = 0.35
+    #: guided fit seeded from the codebook: None, "zeroshot" or "seed"
+    guided: Literal["zeroshot", "seed"] | None = None
+    zeroshot_min_similarity: float = 0.55
+    #: a refitted topic keeps an old id when their similarity reaches this
+    match_threshold: float = 0.5
+    #: attributes with more distinct values than this are binned (numbers) or skipped
+    max_attribute_values: int = 30
+
+    def fit_signature(self) -> str:
+        """Hash of the settings that change a fit (not those that only change reporting)."""
+        keys = ("min_words", "min_topic_size", "min_samples", "n_neighbors", "n_components", "random_state",
+                "top_n_words", "ngram_max", "min_df", "lemmatize", "guided", "zeroshot_min_similarity")
+        payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TopicsResult:
+    """What one topic update did, for the run summary."""
+
+    n_topics: int = 0
+    n_segments: int = 0
+    n_fitted: int = 0
+    n_new_segments: int = 0
+    outlier_share: float = 0.0
+    #: outlier share among the segments long enough to be fitted
+    outlier_share_fitted: float = 0.0
+    refitted: bool = False
+    new_topic_ids: list[int] = field(default_factory=list)
+    vanished_topic_ids: list[int] = field(default_factory=list)
+    #: old stable id -> id it keeps after a refit (identity for kept topics)
+    id_mapping: dict[int, int] = field(default_factory=dict)
+    backend: str = ""
+    seconds: float = 0.0
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)

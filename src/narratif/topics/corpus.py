@@ -1,0 +1,107 @@
+"""The segments topics are computed over, with their embeddings.
+
+Vectors come from the store (``segment_embeddings``, written by the pipeline);
+those missing are computed once with the backend and kept in a small cache file
+keyed by content hash + backend signature, so a rerun never embeds a text twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..embeddings import EmbeddingBackend, text_key
+from ..store import Store
+
+_WORD_RE = re.compile(r"\w+")
+_MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RE.findall(_MARKUP_RE.sub(" ", text or "")))
+
+
+def load_segments(store: Store, *, min_assign_words: int) -> pd.DataFrame:
+    """Non-interviewer segments of ok documents long enough to carry a topic, in stable order."""
+    if not store.has_table("segments"):
+        return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role", "n_words"])
+    seg = store.con.execute(
+        """SELECT s.doc_id, s.seg_id, s.text, s.role FROM segments s JOIN documents d USING (doc_id)
+           WHERE d.status = 'ok' AND coalesce(s.role, '') <> 'interviewer'
+           ORDER BY s.doc_id, s.seg_id"""
+    ).df()
+    seg["n_words"] = [word_count(t) for t in seg["text"]]
+    seg = seg[seg["n_words"] >= min_assign_words].reset_index(drop=True)
+    seg["seg_id"] = seg["seg_id"].astype("int64")
+    return seg
+
+
+class EmbeddingCache:
+    """Vectors by :func:`~narratif.embeddings.text_key` in one ``.npz`` file per backend."""
+
+    def __init__(self, directory: Path, backend: EmbeddingBackend):
+        import hashlib
+
+        self.backend = backend
+        tag = hashlib.sha256(backend.signature().encode()).hexdigest()[:12]
+        self.path = Path(directory) / f"embedding_cache-{tag}.npz"
+        self._vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            with np.load(self.path, allow_pickle=False) as data:
+                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+        self._dirty = False
+
+    def get_or_embed(self, texts: list[str], batch_size: int = 512) -> np.ndarray:
+        keys = [text_key(t, self.backend) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
+        for i in range(0, len(missing), batch_size):
+            chunk = missing[i : i + batch_size]
+            vecs = self.backend.embed([t for _, t in chunk])
+            self._vectors.update({k: v.astype(np.float32) for (k, _), v in zip(chunk, vecs)})
+            self._dirty = True
+        if not keys:
+            return np.zeros((0, self.backend.dim), dtype=np.float32)
+        return np.vstack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        keys = sorted(self._vectors)
+        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._vectors[k] for k in keys]))
+        os.replace(tmp, self.path)
+        self._dirty = False
+
+
+def segment_embeddings(store: Store, segments: pd.DataFrame, backend: EmbeddingBackend,
+                       cache_dir: Path) -> tuple[np.ndarray, int]:
+    """Row-aligned vectors for ``segments``: stored ones first, the rest via the cache.
+
+    Returns the matrix and how many vectors had to come from the cache/backend.
+    """
+    n = len(segments)
+    keys, stored = store.embeddings(backend.signature())
+    out: np.ndarray | None = None
+    have = np.zeros(n, dtype=bool)
+    if len(keys):
+        pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys.astype({"seg_id": "int64"})))
+        idx = pos.reindex(pd.MultiIndex.from_frame(segments[["doc_id", "seg_id"]])).to_numpy()
+        have = ~pd.isna(idx)
+        out = np.zeros((n, stored.shape[1]), dtype=np.float32)
+        out[have] = stored[idx[have].astype(int)]
+    if have.all() and out is not None:
+        return out, 0
+    cache = EmbeddingCache(cache_dir, backend)
+    texts = segments["text"].tolist()
+    todo = np.flatnonzero(~have)
+    vecs = cache.get_or_embed([texts[i] for i in todo])
+    cache.save()
+    if out is None:
+        out = np.zeros((n, vecs.shape[1] if len(vecs) else backend.dim), dtype=np.float32)
+    out[todo] = vecs
+    return out, len(todo)

@@ -1,0 +1,383 @@
+"""Turning points: the sentences where a story changes course, typed and scored.
+
+A sentence is a candidate when it narrates an event in the foreground (passé composé,
+passé simple or a narrative present) carrying a trigger of one of six kinds —
+``rencontre``, ``rupture``, ``decision``, ``revelation``, ``resolution``, ``mobilite``
+— reinforced by narrative cues ("et là", "sauf que", "du jour au lendemain", "un
+jour", "finalement"), a temporal anchor, first-person agency or reported speech that
+brings news; background description (imparfait only, general present) and questions
+weigh against it. Every check is a token-attribute or compiled-regex look-up on the
+existing parse, so this adds no model call.
+
+Sentence scoring lives in the ``narratif_turning_points`` spaCy component (it sets
+``Span._.turning_point``); the document-level choice — keep only the strongest
+moments within a length-dependent budget, never two in adjacent sentences —
+happens in :func:`detect_turning_points`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from hashlib import sha256
+from typing import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from . import extensions
+from .models import Document, TurningPoint
+
+TYPES = ("rencontre", "rupture", "decision", "revelation", "resolution", "mobilite")
+
+# --- lexicons (lemmas; multiword cues as regexes on lower-cased text) -----------------
+
+#: Verb/noun lemmas that make a sentence an instance of a type, with a weight.
+TYPE_LEMMAS: dict[str, dict[str, float]] = {
+    "rencontre": {
+        "rencontrer": 1.0, "rencontre": 0.8, "connaissance": 0.6, "aborder": 0.7, "présenter": 0.4,
+        "croiser": 0.6, "sympathiser": 0.8, "copain": 0.2, "copine": 0.2, "ami": 0.2, "gars": 0.3,
+        "fille": 0.2, "garçon": 0.3, "mec": 0.3, "dame": 0.2, "monsieur": 0.2, "embaucher": 0.5,
+        "recruter": 0.4, "accueillir": 0.4, "surveillant": 0.2, "surveillante": 0.2,
+    },
+    "rupture": {
+        "perdre": 0.9, "mourir": 1.0, "décéder": 1.0, "décès": 1.0, "accident": 1.0, "tomber": 0.6,
+        "blesser": 0.9, "casser": 0.8, "mordre": 0.9, "problème": 0.7, "peur": 0.6, "crise": 0.9,
+        "conflit": 0.9, "disputer": 0.9, "engueuler": 0.8, "divorcer": 1.0, "divorce": 1.0,
+        "licencier": 1.0, "licenciement": 1.0, "chômage": 0.8, "malade": 0.8, "maladie": 0.9,
+        "guerre": 0.8, "annuler": 0.7, "rater": 0.7, "tromper": 0.6, "planter": 0.5, "voler": 0.6,
+        "agresser": 1.0, "attaquer": 0.8, "crier": 0.4, "gueuler": 0.5, "pleurer": 0.5, "hurler": 0.5,
+        "sauter": 0.4, "disparaître": 0.7, "brûler": 0.7, "incendie": 0.9, "panne": 0.8, "piqûre": 0.5,
+        "punaise": 0.5, "sang": 0.5, "hôpital": 0.6, "urgence": 0.6, "fermer": 0.4, "expulser": 0.9,
+        "galère": 0.6, "galérer": 0.6, "inquiéter": 0.5, "angoisse": 0.6, "choc": 0.7, "refuser": 0.6,
+        "échouer": 0.8, "échec": 0.8, "insulter": 0.7, "frapper": 0.8, "battre": 0.5, "menacer": 0.7,
+        "retard": 0.5, "oublier": 0.4, "bloquer": 0.6, "coincer": 0.6, "quitter": 0.4,
+    },
+    "decision": {
+        "décider": 1.0, "choisir": 0.9, "inscrire": 0.8, "accepter": 0.8, "céder": 0.7, "proposer": 0.6,
+        "engager": 0.6, "lancer": 0.5, "opter": 0.9, "suivre": 0.4, "tenter": 0.5, "essayer": 0.3,
+        "résoudre": 0.6, "demander": 0.4, "acheter": 0.4, "adopter": 0.8, "postuler": 0.8,
+        "candidater": 0.8, "convaincre": 0.6, "prendre": 0.2, "vouloir": 0.2, "chercher": 0.3,
+        "sortir": 0.3, "rentrer": 0.3, "entrer": 0.4, "aller": 0.15, "faire": 0.1, "recherche": 0.4,
+    },
+    "revelation": {
+        "découvrir": 1.0, "apprendre": 0.8, "comprendre": 0.8, "réaliser": 0.7, "apercevoir": 0.7,
+        "rendre": 0.0, "savoir": 0.4, "remarquer": 0.6, "voir": 0.4, "interpeller": 0.8, "intriguer": 0.8,
+        "surprendre": 0.7, "étonner": 0.6, "annoncer": 0.8, "expliquer": 0.4, "raconter": 0.3,
+        "dire": 0.3, "changer": 0.5, "déguisement": 0.4, "connaître": 0.3, "lettre": 0.4,
+        "sexologue": 0.2,
+    },
+    "resolution": {
+        "réussir": 1.0, "obtenir": 0.9, "gagner": 0.8, "victoire": 0.9, "rembourser": 0.8, "devenir": 0.7,
+        "finir": 0.5, "retrouver": 0.6, "sauver": 0.9, "guérir": 0.9, "valider": 0.7, "trouver": 0.5,
+        "entendre": 0.5, "rapprocher": 0.8, "marier": 0.8, "naître": 0.7, "diplôme": 0.7, "permis": 0.5,
+        "aboyer": 0.4, "emmener": 0.4, "récupérer": 0.6, "arranger": 0.7, "régler": 0.7, "but": 0.6,
+        "effacer": 0.6, "mieux": 0.4, "content": 0.3, "ami": 0.2, "amie": 0.4, "proche": 0.5,
+        "calmer": 0.6, "soigner": 0.6, "reloger": 0.8, "embauché": 0.6, "prendre": 0.2,
+    },
+    "mobilite": {
+        "partir": 1.0, "arriver": 0.8, "déménager": 1.0, "emménager": 1.0, "repartir": 1.0, "installer": 0.8,
+        "quitter": 0.6, "venir": 0.5, "rentrer": 0.6, "retourner": 0.6, "voyager": 0.7, "revenir": 0.6,
+        "aller": 0.4, "arrivée": 0.8, "départ": 0.8, "déménagement": 1.0, "emmener": 0.4, "amener": 0.5,
+        "reloger": 0.7, "émigrer": 1.0, "immigrer": 1.0, "exil": 0.9, "train": 0.3, "avion": 0.4,
+    },
+}
+
+#: Multiword cues per type, matched on the lower-cased sentence text.
+TYPE_PATTERNS: dict[str, list[tuple[str, float]]] = {
+    "rencontre": [
+        (r"\bfait connaissance\b", 1.0), (r"\bfaire connaissance\b", 0.8), (r"\bvenu[es]* vers moi\b", 0.9),
+        (r"\bvient me voir\b", 0.6), (r"\bil y avait (?:un|une|cette|ce) (?:gars|fille|garçon|mec|dame|homme|femme|type)\b", 0.7),
+        (r"\bpremière fois que je l'ai vu", 1.0), (r"\bj'ai vu ton visage\b", 0.8), (r"\bqui arrive\b", 0.3),
+        (r"\bune fille\b", 0.2),
+    ],
+    "rupture": [
+        (r"\bsauf que\b", 0.6), (r"\bdu jour au lendemain\b", 0.7), (r"\bpéter un câble\b", 1.0),
+        (r"\bpris la tête\b", 0.9), (r"\bpas pu\b", 0.5), (r"\bpourrait pas\b", 0.5), (r"\bpouvait pas\b", 0.3),
+        (r"\bà la rue\b", 0.8), (r"\bpas du tout\b", 0.3), (r"\bmalheureusement\b", 0.5),
+        (r"\bil y a \w+ à terre\b", 0.9), (r"\bpas très (?:amica|sympa)", 0.6), (r"\bvoulu sauter\b", 1.0),
+        (r"\bpeur\b", 0.4), (r"\bprénom de vieille\b", 0.6),
+    ],
+    "decision": [
+        (r"\bon s'est dit\b", 0.7), (r"\bje me suis dit\b", 0.6), (r"\bj'ai dit tiens\b", 0.6),
+        (r"\bj'ai (?:décidé|choisi|accepté)\b", 1.0), (r"\bon a (?:décidé|choisi)\b", 1.0),
+        (r"\bje décide\b", 1.0), (r"\bpar curiosité\b", 0.6), (r"\bm'ont proposé\b", 0.7),
+        (r"\bnous a proposé\b", 0.7), (r"\bon est (?:parti|allé)s? pour\b", 0.6), (r"\bje l'ai suivi\b", 0.7),
+        (r"\bc'est notre\b", 0.4), (r"\bje lui demande\b", 0.5), (r"\bje suis sortie?\b", 0.4),
+        (r"\bon est rentrée?s?\b", 0.4), (r"\bj'ai pensé de\b", 0.6),
+    ],
+    "revelation": [
+        (r"\brend(?:u|s)? compte\b", 1.0), (r"\bm'a dit (?:de|que)\b", 0.5), (r"\bnous a dit que\b", 0.6),
+        (r"\bon m'avait dit\b", 0.6), (r"\bon nous a dit\b", 0.7), (r"\bm'a appris\b", 0.9),
+        (r"\bj'ai su\b", 0.9), (r"\bje savais pas\b", 0.7), (r"\bce qui m'a\b", 0.6), (r"\ble truc qui m'a\b", 0.7),
+        (r"\bil me dit\b", 0.4), (r"\belle me dit\b", 0.4), (r"\bil fait\b", 0.2), (r"\bje vois\b", 0.4),
+        (r"\ben fait\b", 0.2), (r"\bpermis de comprendre\b", 1.0), (r"\bil y avait des lettres\b", 0.5),
+        (r"\bc'était (?:en|un|une)\b", 0.2), (r"\bai découvert\b", 1.0),
+    ],
+    "resolution": [
+        (r"\bfinalement\b", 0.6), (r"\bau final\b", 0.7), (r"\benfin\b(?! voilà| bref)", 0.3),
+        (r"\bmaintenant\b", 0.3), (r"\bça va (?:beaucoup )?mieux\b", 1.0), (r"\bj'ai réussi\b", 0.9),
+        (r"\bon a été rembours", 1.0), (r"\bdevenue?s? (?:très )?proches?\b", 1.0),
+        (r"\bbien entendue?s?\b", 0.7), (r"\bau bout de\b", 0.4), (r"\bj'étais prise?\b", 0.8),
+        (r"\bse radoucir\b", 0.8), (r"\bon nous a laissés? partir\b", 1.0), (r"\bdu coup\b", 0.1),
+        (r"\bça fait \w+ ans\b", 0.3), (r"\bon était contents?\b", 0.5), (r"\bréussi à\b", 0.9),
+        (r"\bplus jamais\b", 0.4), (r"\btout de suite\b", 0.2),
+    ],
+    "mobilite": [
+        (r"\b(?:suis|sommes|est|sont) (?:re)?partie?s?\b", 0.8), (r"\b(?:suis|sommes|est|sont) arrivée?s?\b", 0.7),
+        (r"\b(?:suis|sommes|est|sont) (?:allée?s?|venue?s?|rentrée?s?)\b", 0.4), (r"\bà paris\b", 0.3),
+        (r"\bnous a amenée?s?\b", 0.7), (r"\bpour la première fois\b", 0.4), (r"\ben train\b", 0.3),
+        (r"\bpar le train\b", 0.4), (r"\blà-bas\b", 0.2), (r"\bdéménag", 0.8), (r"\binstallée?s? (?:là|à|en|dans)\b", 0.6),
+    ],
+}
+
+#: Cues that a moment is narrated as an event of the plot.
+NARRATIVE_CUES: list[tuple[str, float]] = [
+    (r"\bet là\b", 0.5), (r"\bsauf que\b", 0.5), (r"\bdu jour au lendemain\b", 0.7), (r"\bc'est là que\b", 0.7),
+    (r"\bà partir de (?:ce|là)\b", 0.6), (r"\bun jour\b", 0.5), (r"\btout à coup\b", 0.6), (r"\bsoudain", 0.6),
+    (r"\bd'un coup\b", 0.5), (r"\bà ce moment-là\b", 0.5), (r"\bfinalement\b", 0.3), (r"\bau final\b", 0.3),
+    (r"\bdu coup\b", 0.15), (r"\bquand\b", 0.15), (r"\bet puis\b", 0.1), (r"\bet donc\b", 0.15),
+    (r"\bc'est comme ça que\b", 0.6), (r"\bdepuis\b", 0.2), (r"\bau bout de\b", 0.3), (r"\bensuite\b", 0.15),
+    (r"\bjusqu'à (?:un moment|ce que)\b", 0.4), (r"\bapr[èe]s\b", 0.1), (r"\ben fait\b", 0.1),
+]
+
+#: Words that mark an obstacle when no type fixes the polarity.
+OBSTACLE_WORDS = re.compile(
+    r"\b(?:peur|problème|mal|malheureusement|pas pu|pourrait pas|perdu|mort|malade|accident|crise|conflit|"
+    r"tête|angoisse|pire|horrible|catastrophe|galère|sept euros|punaises?|os qui ressort|derrière|peste|"
+    r"disparu|volé|insult|pleur|cri|gueul|retard|vieille)\w*", re.IGNORECASE)
+LEVIER_WORDS = re.compile(
+    r"\b(?:super|génial|bien|content|heureu|réussi|aid|chance|enfin|mieux|ami|top|sympa|proche)\w*",
+    re.IGNORECASE)
+
+_FIRST_PERSON = {"je", "j'", "j’", "on", "nous", "moi", "me", "m'", "m’"}
+_QUESTION_START = re.compile(r"^\s*(?:est-ce que|qu'est-ce|pourquoi|comment|où|quand est-ce)\b", re.IGNORECASE)
+_DISCOURSE_ONLY = re.compile(r"^[\W_]*(?:(?:euh|bah|ben|bon|voilà|ouais|oui|non|hein|enfin|donc|et|mais|alors|"
+                             r"quoi|hum|mh|ah|oh|voila|bref)[\W_]*)*$", re.IGNORECASE)
+
+
+def _compile(pairs: Iterable[tuple[str, float]]) -> list[tuple[re.Pattern, float]]:
+    return [(re.compile(p, re.IGNORECASE), w) for p, w in pairs]
+
+
+@dataclass(frozen=True, slots=True)
+class TurningPointSettings:
+    """How many turning points a document keeps and how strong they must be.
+
+    The budget grows with the square root of the number of analysed sentences: a
+    40-sentence anecdote keeps about four moments, a 3,000-sentence interview a few
+    dozen. Frozen, hence hashable; :meth:`signature` feeds the pipeline's cache keys.
+    """
+
+    min_score: float = 0.9
+    budget_per_sqrt: float = 0.65
+    min_budget: int = 1
+    max_budget: int = 60
+    min_gap: int = 1  # sentences: no two turning points closer than this (1 = not adjacent)
+    imparfait_penalty: float = 0.5
+    foreground_bonus: float = 0.5
+    cue_cap: float = 0.9
+    anchor_bonus: float = 0.25
+    first_person_bonus: float = 0.15
+    min_tokens: int = 2
+
+    def budget(self, n_sentences: int) -> int:
+        b = int(round(self.budget_per_sqrt * math.sqrt(max(n_sentences, 0))))
+        return max(self.min_budget, min(self.max_budget, b)) if n_sentences else 0
+
+    def signature(self) -> str:
+        return sha256(repr(sorted(asdict(self).items())).encode()).hexdigest()[:16]
+
+
+def settings_signature(settings: TurningPointSettings | None = None) -> str:
+    """A short hash of the settings and lexicons: changes when detection would change."""
+    s = settings or TurningPointSettings()
+    lex = repr((TYPE_LEMMAS, TYPE_PATTERNS, NARRATIVE_CUES, OBSTACLE_WORDS.pattern, LEVIER_WORDS.pattern))
+    return sha256((s.signature() + lex).encode()).hexdigest()[:16]
+
+
+_ANCHOR_RE = re.compile(
+    r"\b(?:en (?:\d{4}|(?:mille|dix-neuf cent|deux mille)\b)|un jour|ce jour-là|le lendemain|l'année d'après|"
+    r"(?:quelques|deux|trois|\w+) (?:jours|semaines|mois|ans|années|heures) (?:après|plus tard)|"
+    r"à \w+(?:-\w+)* ans\b|en (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+    r"décembre)|cet été|l'année dernière|le \w+ (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+    r"octobre|novembre|décembre))", re.IGNORECASE)
+
+
+class TurningPointScorer:
+    """Scores one sentence span: the best type, its polarity, a score and the evidence."""
+
+    def __init__(self, settings: TurningPointSettings | None = None):
+        self.settings = settings or TurningPointSettings()
+        self._patterns = {t: _compile(p) for t, p in TYPE_PATTERNS.items()}
+        self._cues = _compile(NARRATIVE_CUES)
+
+    # tense ------------------------------------------------------------------------
+    @staticmethod
+    def tense_profile(span: Span) -> tuple[int, int, int]:
+        """(foreground events, imparfait verbs, present verbs) among the span's verbs."""
+        fg = imp = pres = 0
+        for tok in span:
+            if tok.pos_ not in ("VERB", "AUX"):
+                continue
+            tense = tok.morph.get("Tense")
+            form = tok.morph.get("VerbForm")
+            if tok.pos_ == "VERB" and "Part" in form and "Past" in tense:
+                if any(c.dep_.startswith("aux") for c in tok.children):
+                    fg += 1  # passé composé / plus-que-parfait counted below
+                continue
+            if tok.dep_.startswith("aux"):
+                if "Imp" in tense and tok.head.morph.get("VerbForm") == ["Part"]:
+                    fg -= 1  # plus-que-parfait: background after all
+                    imp += 1
+                continue
+            if "Fin" in form:
+                if "Imp" in tense:
+                    imp += 1
+                elif "Past" in tense:
+                    fg += 1  # passé simple
+                elif "Pres" in tense:
+                    pres += 1
+        return max(fg, 0), imp, pres
+
+    def __call__(self, span: Span) -> dict | None:
+        s = self.settings
+        text = span.text
+        if len(span) < s.min_tokens or _DISCOURSE_ONLY.match(text) or text.rstrip().endswith("?"):
+            return None
+        low = text.lower()
+        evidence: dict[str, list[str]] = {t: [] for t in TYPES}
+        scores = dict.fromkeys(TYPES, 0.0)
+        for tok in span:
+            lemma = tok.lemma_.lower()
+            for t, lex in TYPE_LEMMAS.items():
+                w = lex.get(lemma)
+                if w:
+                    if tok.pos_ not in ("VERB", "NOUN", "ADJ", "AUX", "PROPN"):
+                        w *= 0.5
+                    if w > 0 and lemma not in evidence[t]:
+                        scores[t] += w
+                        evidence[t].append(lemma)
+        for t, pats in self._patterns.items():
+            for rx, w in pats:
+                m = rx.search(low)
+                if m:
+                    scores[t] += w
+                    evidence[t].append(m.group())
+        best = max(TYPES, key=lambda t: scores[t])
+        lex_score = min(scores[best], 1.6)
+        if lex_score <= 0:
+            return None
+        fg, imp, pres = self.tense_profile(span)
+        cue_score = 0.0
+        cues = []
+        for rx, w in self._cues:
+            m = rx.search(low)
+            if m:
+                cue_score += w
+                cues.append(m.group())
+        cue_score = min(cue_score, s.cue_cap)
+        score = lex_score + cue_score
+        if fg:
+            score += s.foreground_bonus
+        elif imp and not pres:
+            score -= s.imparfait_penalty
+        anchor = _ANCHOR_RE.search(text)
+        if anchor:
+            score += s.anchor_bonus
+        if any(t.lower_ in _FIRST_PERSON and t.dep_.startswith("nsubj") for t in span):
+            score += s.first_person_bonus
+        if _QUESTION_START.match(text):
+            score -= 0.5
+        polarity = self.polarity(best, low)
+        parts = [f"{best}: {', '.join(evidence[best][:4])}"]
+        if cues:
+            parts.append("cue: " + ", ".join(cues[:3]))
+        parts.append(f"tense: fg={fg} imp={imp} pres={pres}")
+        if anchor:
+            parts.append(f"anchor: {anchor.group()}")
+        return {"type": best, "polarity": polarity, "score": round(score, 3), "evidence": "; ".join(parts),
+                "scores": {t: round(v, 3) for t, v in scores.items() if v}}
+
+    @staticmethod
+    def polarity(tp_type: str, low: str) -> str | None:
+        if tp_type == "rupture":
+            return "obstacle"
+        neg = len(OBSTACLE_WORDS.findall(low))
+        pos = len(LEVIER_WORDS.findall(low))
+        if tp_type == "mobilite" and not (neg or pos):
+            return None
+        return "obstacle" if neg > pos else "levier"
+
+
+class TurningPointTagger:
+    """spaCy component: sets ``Span._.turning_point`` on every sentence of a Doc."""
+
+    def __init__(self, nlp: Language | None = None, name: str = "narratif_turning_points", *,
+                 min_score: float = 0.9, budget_per_sqrt: float = 0.65):
+        self.name = name
+        self.min_score = min_score
+        self.budget_per_sqrt = budget_per_sqrt
+        self.scorer = TurningPointScorer(TurningPointSettings(min_score=min_score, budget_per_sqrt=budget_per_sqrt))
+
+    def __call__(self, doc: Doc) -> Doc:
+        for sent in doc.sents:
+            sent._.turning_point = self.scorer(sent)
+        return doc
+
+    # config round-trip: everything lives in the keyword config, nothing on disk
+    def to_disk(self, path, *, exclude=()):  # noqa: D401 - spaCy serialisation hooks
+        return None
+
+    def from_disk(self, path, *, exclude=()):
+        return self
+
+
+@Language.factory(
+    "narratif_turning_points",
+    default_config={"min_score": 0.9, "budget_per_sqrt": 0.65},
+)
+def make_turning_point_tagger(nlp: Language, name: str, min_score: float, budget_per_sqrt: float):
+    return TurningPointTagger(nlp, name, min_score=min_score, budget_per_sqrt=budget_per_sqrt)
+
+
+extensions.set_extensions()
+
+
+def score_sentences(parsed, *, settings: TurningPointSettings | None = None) -> list[tuple]:
+    """(parsed segment, sentence, span, candidate-or-None) for every analysed sentence."""
+    scorer = TurningPointScorer(settings)
+    out = []
+    for p in parsed:
+        if p.segment.role == "interviewer":
+            continue
+        for sent, span in zip(p.sentences, p.spans):
+            cand = scorer(span)
+            span._.turning_point = cand
+            out.append((p, sent, span, cand))
+    return out
+
+
+def detect_turning_points(document: Document, parsed, *,
+                          settings: TurningPointSettings | None = None) -> list[TurningPoint]:
+    """The document's strongest turning points, in text order (interviewer turns skipped)."""
+    s = settings or TurningPointSettings()
+    rows = score_sentences(parsed, settings=s)
+    budget = s.budget(len(rows))
+    ranked = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] >= s.min_score),
+                    key=lambda i: -rows[i][3]["score"])
+    kept: list[int] = []
+    for i in ranked:
+        if len(kept) >= budget:
+            break
+        if any(abs(i - k) <= s.min_gap for k in kept):
+            continue
+        kept.append(i)
+    out = []
+    for i in sorted(kept):
+        p, sent, span, cand = rows[i]
+        out.append(TurningPoint(doc_id=document.doc_id, seg_id=sent.seg_id, sent_id=sent.sent_id,
+                                start=sent.start, end=sent.end, text=sent.text, type=cand["type"],
+                                polarity=cand["polarity"], score=float(cand["score"]), evidence=cand["evidence"]))
+    return out
