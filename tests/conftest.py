@@ -24,3 +24,29 @@ def nlp():
     from narratif.nlp import load_nlp
 
     return load_nlp()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefect_home(tmp_path_factory):
+    """One Prefect home per test worker (created once; Prefect's first start is slow)."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
+    yield home
+
+
+@pytest.fixture(scope="session")
+def small_corpus(shared_dir, tmp_path_factory) -> Path:
+    """A few real stories and one real interview, plus bad files, in one input folder."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("small-corpus")
+    for name in ("2019_histoireDeBanlieue.txt", "2021_nouvelleCollegue.txt", "2022_rencontreALiege.txt"):
+        shutil.copy(shared_dir / "corpora" / "parisstories" / name, d / name)
+    src = (shared_dir / "corpora" / "cfpp2000" / "Mira_F_88_14e-v2.txt").read_text(encoding="utf-8")
+    (d / "Mira_extrait.txt").write_text("\n".join(src.splitlines()[:80]) + "\n", encoding="utf-8")
+    shutil.copy(shared_dir / "pdfs" / "robustness" / "empty.pdf", d / "empty.pdf")
+    shutil.copy(shared_dir / "pdfs" / "robustness" / "rc4-128.pdf", d / "chiffre.pdf")
+    (d / "garbage.txt").write_bytes(bytes(range(256)) * 40)
+    return d

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -161,8 +160,9 @@ def test_odt_paragraphs_spans_spaces_and_notes(tmp_path):
     assert "note de bas de page" not in ex.text
     d = ingest_file(tmp_path / "recit.odt")
     assert d.ok and d.kind == "interview" and d.format == "odt"
-    assert [s.role for s in d.segments] == ["narrator", "interviewer", "narrator", "interviewer", "narrator"]
-    assert d.segments[2].text == "à Lyon, en 1950  puis\nParis."
+    # The one-line heading before the first turn is a header, not speech.
+    assert [s.role for s in d.segments] == ["interviewer", "narrator", "interviewer", "narrator"]
+    assert d.segments[1].text == "à Lyon, en 1950  puis\nParis."
 
 
 def test_empty_and_unsafe_odt(tmp_path):
@@ -313,3 +313,20 @@ def test_utf16_transcript_text_file(tmp_path):
     (tmp_path / "t.txt").write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
     doc = ingest_file(tmp_path / "t.txt")
     assert doc.ok and doc.kind == "interview" and [s.text for s in doc.segments][1] == "à Lyon."
+
+
+@pytest.mark.parametrize("tier, speaker, role", [
+    ("Sonia Branca-Rosoff (ENQ)", "Sonia Branca-Rosoff", "interviewer"), ("ENQ - Sonia", "Sonia", "interviewer"),
+    ("Sonia_enq", "Sonia", "interviewer"), ("[ENQ] Sonia", "Sonia", "interviewer"),
+    ("Enquêteur", "Enquêteur", "interviewer"), ("Mira - words", "Mira", "narrator"), ("Intissar", "Intissar", "narrator"),
+])
+def test_textgrid_tier_naming_conventions(tmp_path, tier, speaker, role):
+    phones = '"IntervalTier"\n"Marie - phones"\n0\n10.5\n2\n2.5\n3\n"a"\n3\n4\n"l i"\n'
+    grid = _SHORT.replace('"Q (ENQ)"', f'"{tier}"').replace("<exists>\n2\n", "<exists>\n3\n") + phones
+    (tmp_path / "g.TextGrid").write_text(grid, encoding="utf-8")
+    ex = read_textgrid(tmp_path / "g.TextGrid")
+    # the phones tier is annotation, not a speaker
+    assert [(t.speaker, t.role) for t in ex.turns] == [(speaker, role), ("Marie", "narrator"), (speaker, role)]
+    assert any("annotation tier" in w for w in ex.warnings)
+    again = detect_turns(ex.text)
+    assert [(t.speaker, t.role, t.start, t.end) for t in again] == [(t.speaker, t.role, t.start, t.end) for t in ex.turns]

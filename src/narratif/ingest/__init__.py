@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from ..models import STATUS_QUARANTINED, Document, Segment
 from .base import Block, Extracted, QuarantineError, Turn, reader_for, register_reader, supported_suffixes
-from .transcript import detect_turns
+from .transcript import _fold, assign_roles, detect_turns
 
 # Import readers so they register themselves.
 from . import text as _text  # noqa: F401
@@ -102,11 +102,46 @@ def _page_of(offset: int, pages: list[tuple[int, int]]) -> int | None:
     return None
 
 
-def structure(doc_id: str, ex: Extracted, fmt: str) -> tuple[str, list[Segment]]:
-    """Segments from what the reader found: turns, else transcript detection, else paragraphs."""
+def infer_interviewer_from_name(turns: list[Turn], file_stem: str) -> list[Turn]:
+    """Mark the unmarked interviewer of a transcript named after its interviewee(s).
+
+    Applies only when no turn is marked as the interviewer's, at least one speaker's
+    name appears in the file name, and exactly one speaker's does not (e.g.
+    ``Dominique_Valin_F_37_SU.txt`` with speakers Dominique Valin and Florence
+    Lefeuvre): that speaker is taken for the interviewer.
+    """
+    if any(t.role == "interviewer" for t in turns):
+        return turns
+    stem_words = set(re.split(r"[^a-z]+", _fold(file_stem)))
+    speakers = {t.speaker for t in turns if t.speaker}
+    if len(speakers) < 2:
+        return turns
+
+    def named(speaker: str) -> bool:
+        words = [w for w in re.split(r"[^a-z]+", _fold(speaker)) if len(w) > 2]
+        return bool(words) and all(w in stem_words for w in words)
+
+    outside = [s for s in speakers if not named(s)]
+    if len(outside) == 1 and len(outside) < len(speakers):
+        for t in turns:
+            if t.speaker == outside[0]:
+                t.role = "interviewer"
+    return turns
+
+
+def structure(doc_id: str, ex: Extracted, fmt: str, *, roles: dict[str, str] | None = None,
+              file_stem: str = "") -> tuple[str, list[Segment]]:
+    """Segments from what the reader found: turns, else transcript detection, else paragraphs.
+
+    ``roles`` (speaker → role, from the case attributes) override detected roles.
+    """
     turns = ex.turns if ex.turns is not None else detect_turns(ex.text)
     segments: list[Segment] = []
     if turns:
+        if roles:
+            assign_roles(turns, roles)
+        else:
+            infer_interviewer_from_name(turns, file_stem)
         for t in turns:
             segments.append(
                 Segment(doc_id, len(segments), t.start, t.end, ex.text[t.start : t.end], t.speaker, t.role,
@@ -149,7 +184,9 @@ def ingest_file(path: Path, attributes: dict[str, Any] | None = None, *, display
         ex = found[1](path)
         if not ex.text.strip():
             raise QuarantineError("empty", f"{path.name}: no text could be extracted")
-        kind, segments = structure(doc_id, ex, fmt)
+        from ..attributes import speaker_roles
+
+        kind, segments = structure(doc_id, ex, fmt, roles=speaker_roles(attributes), file_stem=path.stem)
         if not segments:
             raise QuarantineError("empty", f"{path.name}: no text segments found")
     except QuarantineError as exc:

@@ -39,10 +39,12 @@ _SOFT_HYPHEN = "\ufffe"  # PDFium's marker for a hyphen it saw at a line end
 _HYPHENS = "-\u00ad\u2010\u2011" + _SOFT_HYPHEN
 _LINE_RE = re.compile(r"[^\r\n\ufffe]+\ufffe?|\ufffe")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_PAGE_NUMBER_RE = re.compile(
-    r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,3}|[ivxlcdm]{1,7})\s*[-–—)\]]?(?:\s*(?:/|sur|of|de)\s*\d{1,4})?$", re.I)
-_TRAILING_DIGITS = re.compile(r"(?<=[^\W\d_]|[.,;:!?»)])\d{1,3}$")
-_LEADING_DIGITS = re.compile(r"\d{1,3}(?=[^\W\d_])")
+#: Spots worth a look at the character boxes: digits glued to a word (note calls) and a
+#: lower-case letter glued to a capital (a space PDFium did not generate).
+_SUSPECT_RE = re.compile(
+    r"(?:(?<=[^\W\d_])|(?<=[.,;:!?»)]))(?P<sup>\d{1,3})(?!\d)(?![^\W\d_])"
+    r"|(?:^|(?<=[\s.,;:]))(?P<sup2>\d{1,3})(?=[^\W\d_])"
+    r"|(?P<low>[a-zà-ÿ])(?=[A-ZÀ-Þ])")
 _TERMINAL = tuple(".!?:;»…)\"”")
 
 #: Second elements of French compounds and inverted clitics ("dit-il", "peut-être").
@@ -53,7 +55,7 @@ _COMPOUND_TAILS = frozenset(
 _COMPOUND_HEADS = frozenset(
     "dix vingt trente quarante cinquante soixante quatre cent sept huit neuf deux trois cinq six "
     "grand grande grands grandes petit petite petits petites arrière demi mi semi vice sous non ex "
-    "belle beau avant après contre entre haut porte garde chef ci".split())
+    "belle beau bien avant après contre entre haut porte garde chef ci".split())
 
 
 @dataclass(slots=True)
@@ -123,7 +125,7 @@ def _page_lines(textpage, pno: int) -> list[PdfLine]:
         astral = [0]
         for ch in raw:
             astral.append(astral[-1] + (ord(ch) > 0xFFFF))
-    lines: list[PdfLine] = []
+    pieces: list[tuple[int, int, str, tuple, tuple]] = []  # (first, last, text, first box, last box)
     for m in _LINE_RE.finditer(raw):
         seg = m.group()
         stripped = seg.strip()
@@ -131,26 +133,96 @@ def _page_lines(textpage, pno: int) -> list[PdfLine]:
             continue
         first = m.start() + (len(seg) - len(seg.lstrip()))
         last = m.start() + len(seg.rstrip()) - 1
-        if astral is not None:
-            first, last = first + astral[first], last + astral[last]
-        if last >= n:
-            last = n - 1
-        l0, b0, r0, t0 = textpage.get_charbox(first, loose=True)
-        l1, b1, r1, t1 = textpage.get_charbox(last, loose=True)
-        text = stripped.replace(_SOFT_HYPHEN, "-")
-        bottom, top = min(b0, b1), max(t0, t1)
-        # footnote calls: superscript digits ending a line ("Évêchés¹") or opening a note ("¹Toul")
-        tail = _TRAILING_DIGITS.search(text)
-        if tail and tail.start() > 0 and b1 > b0 + 0.2 * (t0 - b0):
-            text = text[: tail.start()].rstrip()
-        head = _LEADING_DIGITS.match(text)
-        if head and astral is None:
-            lb, bb = textpage.get_charbox(first, loose=True)[1], textpage.get_charbox(first + head.end(), loose=True)[1]
-            if lb > bb + 0.2 * (t0 - b0):
-                text = text[head.end():]
-        if text:
-            lines.append(PdfLine(text, min(l0, l1), max(r0, r1), bottom, top, pno))
+        pieces.append((first, last, stripped, _box(textpage, first, astral, 0), _box(textpage, last, astral, 0)))
+    # PDFium joins text at the same height across columns or table cells: its text rectangles show
+    # where a line has a wide horizontal gap, and only those lines are split (few extra calls).
+    gaps = _wide_gaps(textpage)
+    lines: list[PdfLine] = []
+    for first, last, text, box0, box1 in pieces:
+        size = box0[3] - box0[1]
+        parts = [(0, len(text))]
+        if gaps and any(box0[0] < gl and gr < box1[2] and min(t, box0[3]) - max(b, box0[1]) > 0.3 * size
+                        for gl, gr, b, t in gaps):
+            parts = _split_wide(text, textpage, first, astral, size)
+        for i, j in parts:
+            b0 = box0 if i == 0 else _box(textpage, first, astral, i)
+            b1 = box1 if j == len(text) else _box(textpage, first, astral, j - 1)
+            piece = _fix_line(text[i:j].replace(_SOFT_HYPHEN, "-"), textpage, first + i, astral, size)
+            if piece:
+                lines.append(PdfLine(piece, min(b0[0], b1[0]), max(b0[2], b1[2]), min(b0[1], b1[1]),
+                                     max(b0[3], b1[3]), pno))
     return lines
+
+
+def _wide_gaps(textpage) -> list[tuple[float, float, float, float]]:
+    """Horizontal gaps wider than about one em between text rectangles of the same visual line."""
+    rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
+    rects = [r for r in rects if r[3] > r[1]]
+    rects.sort(key=lambda r: r[1] + r[3])
+    gaps: list[tuple[float, float, float, float]] = []
+    k = 0
+    while k < len(rects):
+        c0, h = (rects[k][1] + rects[k][3]) / 2, rects[k][3] - rects[k][1]
+        j = k + 1
+        while j < len(rects) and (rects[j][1] + rects[j][3]) / 2 - c0 < 0.4 * h:
+            j += 1
+        row = sorted(rects[k:j])
+        reach = row[0][2]
+        for r in row[1:]:
+            if r[0] - reach > 1.0 * h:
+                gaps.append((reach, r[0], min(r[1], row[0][1]), max(r[3], row[0][3])))
+            reach = max(reach, r[2])
+        k = j
+    return gaps
+
+
+def _split_wide(text: str, textpage, first: int, astral: list[int] | None, size: float) -> list[tuple[int, int]]:
+    """(start, end) pieces of a line separated by horizontal gaps wider than about one em."""
+    cuts = [0]
+    for m in re.finditer(r"\s+", text):
+        a, b = m.start() - 1, m.end()
+        if a < 0 or b >= len(text):
+            continue
+        gap = _box(textpage, first, astral, b)[0] - _box(textpage, first, astral, a)[2]
+        if gap > 1.0 * size:
+            cuts += [m.start(), m.end()]
+    cuts.append(len(text))
+    return [(cuts[k], cuts[k + 1]) for k in range(0, len(cuts), 2) if cuts[k + 1] > cuts[k]]
+
+
+def _fix_line(text: str, textpage, first: int, astral: list[int] | None, size: float) -> str:
+    """Drop superscript note calls ("Évêchés¹", "¹Toul") and restore spaces PDFium lost ("trouvaMadame").
+
+    Only the few suspicious spots are checked against character boxes, which keeps this cheap.
+    """
+    edits: list[tuple[int, int, str]] = []
+    for m in _SUSPECT_RE.finditer(text):
+        group = "sup" if m.group("sup") is not None else "sup2" if m.group("sup2") is not None else None
+        if group is not None:
+            i, j = m.start(group), m.end(group)
+            ref = i - 1 if group == "sup" else j  # the neighbouring character on the baseline
+            digit_bottom = _box(textpage, first, astral, i)[1]
+            ref_bottom = _box(textpage, first, astral, ref)[1]
+            if digit_bottom > ref_bottom + 0.2 * size:
+                edits.append((i, j, ""))
+        else:
+            k = m.start("low")
+            gap = _box(textpage, first, astral, k + 1)[0] - _box(textpage, first, astral, k)[2]
+            if gap > 0.07 * size:
+                edits.append((k + 1, k + 1, " "))
+    if text and 0xF000 <= ord(text[0]) <= 0xF0FF:  # symbol-font bullet mapped to the private use area
+        edits.insert(0, (0, 1, "•"))
+    for i, j, rep in reversed(edits):
+        text = text[:i] + rep + text[j:]
+    return re.sub(r"\s{2,}", " ", text).strip() if edits else text
+
+
+def _box(textpage, first: int, astral: list[int] | None, k: int) -> tuple[float, float, float, float]:
+    """Loose box of the k-th character of a line starting at code point ``first`` of the page text."""
+    index = first + k
+    if astral is not None:  # code point → PDFium character index
+        index += astral[min(index, len(astral) - 1)]
+    return textpage.get_charbox(index, loose=True)
 
 
 def _has_images(page, pdfium_c) -> bool:
@@ -226,7 +298,7 @@ def _xy_cut(lines: list[PdfLine], idx: list[int], gutter: float, hgap: float, de
 
 def _same_visual_line(a: PdfLine, b: PdfLine) -> bool:
     overlap = min(a.top, b.top) - max(a.bottom, b.bottom)
-    return overlap > 0.6 * min(a.size, b.size) and b.x0 >= a.x1 - 0.5
+    return overlap > 0.6 * min(a.size, b.size) and a.x1 - 0.5 <= b.x0 < a.x1 + 0.8 * min(a.size, b.size)
 
 
 def _leaf_lines(lines: list[PdfLine], leaf: list[int]) -> list[PdfLine]:
@@ -252,7 +324,10 @@ def order_page(lines: list[PdfLine]) -> list[PdfLine]:
     if len(lines) <= 1:
         return list(lines)
     size = median(ln.size for ln in lines)
-    leaves = _xy_cut(lines, list(range(len(lines))), gutter=1.0 * size, hgap=0.9 * size)
+    # vertical text (margin stamps) would block every horizontal cut: order it last, on its own
+    tall = [i for i, ln in enumerate(lines) if ln.size > 2.5 * size]
+    flat = [i for i, ln in enumerate(lines) if ln.size <= 2.5 * size]
+    leaves = _xy_cut(lines, flat, gutter=1.0 * size, hgap=0.9 * size) + [[i] for i in tall]
     out: list[PdfLine] = []
     for r, leaf in enumerate(leaves):
         for ln in _leaf_lines(lines, leaf):
@@ -267,33 +342,51 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text.lower())).strip()
 
 
+def _lone_number(text: str) -> int | None:
+    m = re.fullmatch(r"(?:page\s*)?[-–—(\[]?\s*(\d{1,6})\s*[-–—)\]]?", text.strip(), re.I)
+    return int(m.group(1)) if m else None
+
+
 def remove_furniture(pages: list[list[PdfLine]], *, edge_lines: int = 2) -> tuple[list[list[PdfLine]], int]:
-    """Drop running headers/footers (repeated at page edges), page numbers and margin line numbers."""
+    """Drop running headers/footers (repeated at page edges), page numbers and margin line numbers.
+
+    A lone number at the top or bottom of a page is a page number when its value minus the page
+    index agrees with other pages (a year under a chapter title does not).
+    """
     n_pages = sum(1 for p in pages if p)
     edges: list[set[int]] = []
+    extremes: list[set[int]] = []
     top_keys: Counter[str] = Counter()
     bottom_keys: Counter[str] = Counter()
-    for lines in pages:
+    offsets: Counter[int] = Counter()
+    for pno, lines in enumerate(pages):
         by_y = sorted(range(len(lines)), key=lambda i: -lines[i].top)
         top, bottom = by_y[:edge_lines], by_y[-edge_lines:] if len(by_y) > edge_lines else []
         edges.append(set(top) | set(bottom))
+        extremes.append({by_y[0], by_y[-1]} if by_y else set())
         top_keys.update({_furniture_key(lines[i].text) for i in top})
         bottom_keys.update({_furniture_key(lines[i].text) for i in bottom})
+        for i in edges[-1]:
+            value = _lone_number(lines[i].text)
+            if value is not None:
+                offsets[value - pno] += 1
+    page_offsets = {o for o, c in offsets.items() if c >= 2 or n_pages == 1}
     min_repeat = max(2, math.ceil(0.3 * n_pages)) if n_pages >= 2 else 10**9
-    repeated = {k for k, c in (top_keys + bottom_keys).items() if c >= min_repeat}
+    repeated = {k for k, c in (top_keys + bottom_keys).items() if c >= min_repeat and re.search(r"[^\W\d_]", k)}
     removed = 0
     kept_pages: list[list[PdfLine]] = []
-    for lines, edge in zip(pages, edges):
-        by_y = sorted(range(len(lines)), key=lambda i: -lines[i].top)
-        extremes = {by_y[0], by_y[-1]} if by_y else set()
-        body_x0 = min((ln.x0 for ln in lines if not _PAGE_NUMBER_RE.match(ln.text)), default=None)
+    for pno, lines in enumerate(pages):
+        body_x0 = min((ln.x0 for ln in lines if _lone_number(ln.text) is None), default=None)
         numbers = [i for i, ln in enumerate(lines) if ln.text.isdigit() and len(ln.text) <= 3]
         margin_numbers = (set(i for i in numbers if body_x0 is not None and lines[i].x1 < body_x0)
                           if len(numbers) >= 5 else set())
         kept = []
         for i, ln in enumerate(lines):
-            if (i in edge and _furniture_key(ln.text) in repeated) or (i in extremes and _PAGE_NUMBER_RE.match(ln.text)) \
-                    or i in margin_numbers:
+            value = _lone_number(ln.text) if i in edges[pno] else None
+            page_number = value is not None and (value - pno in page_offsets or value - pno - 1 in page_offsets
+                                                 or value - pno + 1 in page_offsets)
+            roman = i in extremes[pno] and re.fullmatch(r"(?i)[ivxlc]{1,6}", ln.text) is not None
+            if page_number or roman or (i in edges[pno] and _furniture_key(ln.text) in repeated) or i in margin_numbers:
                 removed += 1
                 continue
             kept.append(ln)
@@ -323,12 +416,12 @@ class Dehyphenator:
                     words.update(t.split("-"))
         self.words_ = words
 
-    def keep_hyphen(self, left: str, right: str, after: str) -> bool:
-        """``left``-``right`` split over two lines; ``after`` is the character following ``right``."""
+    def keep_hyphen(self, left: str, right: str, after: str = "", before: str = "") -> bool:
+        """``left``-``right`` split over two lines; ``before``/``after`` are the characters around them."""
         if not left or not right or left[-1].isdigit() or right[0].isdigit():
             return True
-        if right[0].isupper() or after in _HYPHENS:
-            return True  # "Saint-|Simon", "sur-|le-champ"
+        if right[0].isupper() or after in _HYPHENS or before in _HYPHENS:
+            return True  # "Saint-|Simon", "sur-|le-champ", "sur-le-|champ"
         lo, ro = left.lower(), right.lower()
         compound, joined = f"{lo}-{ro}", lo + ro
         n_compound, n_joined = self.words_.get(compound, 0), self.words_.get(joined, 0)
@@ -344,11 +437,13 @@ class Dehyphenator:
 def _join(prev: str, nxt: str, dehyph: Dehyphenator) -> str:
     """Join two lines of one paragraph: rejoin hyphenation, else a single space."""
     if prev and prev[-1] in _HYPHENS and len(prev) >= 2 and prev[-2].isalpha() and nxt[:1].isalpha():
-        left = re.search(r"[^\W\d_]+$", prev[:-1])
+        m_left = re.search(r"[^\W\d_]+$", prev[:-1])
+        left = m_left.group() if m_left else ""
+        before = prev[-2 - len(left): -1 - len(left)] if len(prev) > len(left) + 1 else ""
         m = re.match(r"[^\W\d_]+", nxt)
         right = m.group() if m else ""
         after = nxt[len(right): len(right) + 1]
-        if dehyph.keep_hyphen(left.group() if left else "", right, after):
+        if dehyph.keep_hyphen(left, right, after, before):
             return prev[:-1] + "-" + nxt
         return prev[:-1] + nxt
     return prev + " " + nxt
@@ -481,8 +576,8 @@ def layout_paragraphs(pages: list[list[PdfLine]]) -> tuple[str, list[Block], lis
 # --------------------------------------------------------------------------- reader
 
 def _title(meta_title: str | None, text: str) -> str | None:
-    if meta_title and len(meta_title) > 2 and not re.fullmatch(r"(?i)(untitled|microsoft word.*|.*\.(docx?|pdf))",
-                                                                  meta_title):
+    junk = r"(?i)(untitled|sans titre|microsoft word.*|.*\.[a-z0-9]{2,4}|[\W\d_]*)"
+    if meta_title and len(meta_title) > 2 and not re.fullmatch(junk, meta_title):
         return meta_title
     first = text.split("\n\n", 1)[0].strip()
     return first[:200] if 0 < len(first) <= 200 else None

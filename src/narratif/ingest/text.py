@@ -38,6 +38,46 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
+#: Legacy single-byte encodings of French text, most likely first (ties go to the first).
+_LATIN_CANDIDATES = ("cp1252", "iso8859_15", "mac_roman", "cp850", "latin_1")
+_FRENCH_LETTERS = set("éèêëàâäîïôöùûüçœæÉÈÊËÀÂÎÏÔÖÙÛÜÇŒÆ")
+_COMMON_SYMBOLS = set("«»’‘“”–—…€°·§²³µ½¼¾±×÷©®™•\u00a0")
+
+
+def _latin_score(text: str) -> int:
+    """French letters count for, unusual symbols and control characters against a decoding."""
+    score = 0
+    for ch in text:
+        if ord(ch) < 128:
+            if ord(ch) < 32 and ch not in "\n\r\t\f":
+                score -= 5
+        elif ch in _FRENCH_LETTERS:
+            score += 1
+        elif ch in _COMMON_SYMBOLS:
+            pass
+        elif ch.isalpha() and ord(ch) < 0x250:
+            score -= 1  # a Latin letter, but not a French one
+        else:
+            score -= 3
+    return score
+
+
+def _best_latin(data: bytes) -> str | None:
+    """Best legacy-Latin decoding for French text (charset detectors pick mac_roman on short cp1252 files)."""
+    best: tuple[int, str] | None = None
+    for enc in _LATIN_CANDIDATES:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        score = _latin_score(text[:200000])
+        if best is None or score > best[0]:
+            best = (score, text)
+    if best is None or best[0] < 0:
+        return None
+    return best[1]
+
+
 def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
     """Decode text bytes: BOM first, then BOM-less UTF-16, strict UTF-8, then detection (cp1252/latin-1...)."""
     for bom, enc in _BOMS:
@@ -60,7 +100,10 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
     if b"\x00" in data[:4096]:
         # NUL bytes without a BOM: binary content, not text.
         raise QuarantineError("binary", f"{name} contains NUL bytes; it is not a text file")
-    best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]).best()
+    latin = _best_latin(data)
+    if latin is not None:
+        return latin
+    best = from_bytes(data).best()
     if best is None:
         raise QuarantineError("encoding", f"{name}: cannot detect a text encoding")
     return str(best)

@@ -131,20 +131,47 @@ def hhmmss(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+_ENQ = r"(?:enq(?:u[eê]t(?:eur|euse|rice))?\.?|interviewer|intervieweur|int|interv)"
+_PREFIX_RE = re.compile(rf"^\s*[\[(]?{_ENQ}[\])]?(?:[\s_:\-]+|$)(?P<rest>.*)$", re.IGNORECASE)
+_SUFFIX_RE = re.compile(rf"^(?P<rest>.*?)(?:[\s_:\-]+|^)[\[(]?{_ENQ}[\])]?\s*$", re.IGNORECASE)
+#: Tiers that annotate rather than transcribe a speaker (aligner output, comments).
+ANNOTATION_TIERS = {"phones", "phone", "phonemes", "syllables", "syll", "comment", "comments", "commentaire",
+                    "commentaires", "note", "notes", "translation", "traduction", "gloss", "pos", "lemma"}
+#: Aligner tiers named "<speaker> - words" carry the speaker's words.
+_WORDS_RE = re.compile(r"^(?P<rest>.+?)\s*[-_:]\s*(?:words|mots|transcription|ortho)\s*$", re.IGNORECASE)
+
+
 def _speaker_and_role(tier_name: str) -> tuple[str, str]:
-    """``"Sonia Branca-Rosoff (ENQ)"`` → (``"Sonia Branca-Rosoff"``, interviewer)."""
+    """Speaker and role from a tier name.
+
+    ``"Sonia Branca-Rosoff (ENQ)"``, ``"ENQ - Sonia"``, ``"Sonia_enq"``, ``"[ENQ] Sonia"`` and
+    ``"Enquêteur"`` name interviewers; ``"Mira - words"`` (aligner output) names Mira.
+    """
     name = tier_name.strip() or "?"
+    w = _WORDS_RE.match(name)
+    if w:
+        name = w.group("rest").strip()
     m = _TAG_RE.search(name)
-    tag = m.group(1) if m else None
-    bare = name[: m.start()].strip() if m else name
-    return speaker_name(bare or name), role_of(bare or name, tag)
+    if m:
+        bare = name[: m.start()].strip() or name
+        return speaker_name(bare), role_of(bare, m.group(1))
+    for rx in (_PREFIX_RE, _SUFFIX_RE):
+        t = rx.match(name)
+        if t and t.group("rest").strip():
+            return t.group("rest").strip(), "interviewer"
+    return speaker_name(name), role_of(name, None)
+
+
+def is_annotation_tier(tier_name: str) -> bool:
+    words = re.split(r"[\s_\-:]+", tier_name.strip().lower())
+    return bool(words) and words[-1] in ANNOTATION_TIERS
 
 
 def tiers_to_extracted(tiers: list[Tier], *, merge_same_speaker: bool = True) -> Extracted:
     """Merge all interval tiers' non-empty intervals by time into turns and a readable text."""
     events: list[tuple[float, int, int, str]] = []  # (xmin, tier index, order, text)
     for ti, tier in enumerate(tiers):
-        if tier.kind != "IntervalTier":
+        if tier.kind != "IntervalTier" or is_annotation_tier(tier.name):
             continue
         for k, iv in enumerate(tier.intervals):
             label = " ".join(iv.text.split())
@@ -164,13 +191,15 @@ def tiers_to_extracted(tiers: list[Tier], *, merge_same_speaker: bool = True) ->
     for ti, xmin, texts in merged:
         speaker, role = roles[ti]
         ts = hhmmss(xmin)
-        prefix = f"[{ts}] {tiers[ti].name.strip() or speaker}: "
+        label = f"{speaker} (ENQ)" if role == "interviewer" else speaker  # re-detects to the same turns
+        prefix = f"[{ts}] {label}: "
         body = " ".join(texts)
         turns.append(Turn(start=pos + len(prefix), end=pos + len(prefix) + len(body), speaker=speaker, role=role,
                           timestamp=ts))
         parts.append(prefix + body)
         pos += len(prefix) + len(body) + 1
     warnings = [f"tier {t.name!r} is a point tier; ignored" for t in tiers if t.kind != "IntervalTier"]
+    warnings += [f"tier {t.name!r} is an annotation tier; ignored" for t in tiers if is_annotation_tier(t.name)]
     return Extracted(text="\n".join(parts), turns=turns, warnings=warnings)
 
 

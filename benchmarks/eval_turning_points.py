@@ -1,0 +1,249 @@
+"""Evaluate turning-point detection against the gold annotations.
+
+Gold lives in ``tests/data/turning_points/``:
+
+* ``parisstories/<story>.tsv`` — ``line  type  polarity  note``; line = 1-based line of
+  ``../shared/corpora/parisstories/<story>.txt`` (one sentence per line);
+* ``cfpp2000/<interview>.tsv`` — ``line  quote  type  polarity  note``; the gold sentence
+  is the one holding the quote inside that line; ``cfpp2000/SCOPE.tsv`` (when present)
+  says which lines of which file were annotated, and predictions are counted there only.
+
+A prediction matches a gold turning point when it lies within ±1 unit (a line for
+ParisStories, a sentence for CFPP2000); matching is one-to-one, nearest first. Reports
+precision, recall, F1, type agreement (share of matched pairs with the gold type),
+polarity agreement, and turning points per 100 sentences, per split: ``tune`` (stories
+2019–2021), ``heldout`` (2022 stories) and ``cfpp`` (CFPP2000).
+
+    .venv/bin/python benchmarks/eval_turning_points.py [--shared ../shared] [--details]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "tests" / "data" / "turning_points"
+
+
+@dataclass
+class Unit:
+    """One gold or predicted turning point, located by a unit index (line or sentence)."""
+
+    doc: str
+    unit: int
+    type: str
+    polarity: str | None = None
+    text: str = ""
+
+
+@dataclass
+class Split:
+    name: str
+    gold: list[Unit] = field(default_factory=list)
+    pred: list[Unit] = field(default_factory=list)
+    n_units: int = 0
+    seconds: float = 0.0
+    words: int = 0
+
+
+def read_tsv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [row for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+def _pol(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value if value in ("obstacle", "levier") else None
+
+
+def match(gold: list[Unit], pred: list[Unit], tolerance: int = 1) -> list[tuple[Unit, Unit]]:
+    """One-to-one matching within the tolerance, nearest pairs first."""
+    pairs = sorted(((abs(g.unit - p.unit), gi, pi) for gi, g in enumerate(gold) for pi, p in enumerate(pred)
+                    if g.doc == p.doc and abs(g.unit - p.unit) <= tolerance))
+    used_g, used_p, out = set(), set(), []
+    for _, gi, pi in pairs:
+        if gi in used_g or pi in used_p:
+            continue
+        used_g.add(gi)
+        used_p.add(pi)
+        out.append((gold[gi], pred[pi]))
+    return out
+
+
+def scores(split: Split) -> dict:
+    pairs = match(split.gold, split.pred)
+    tp = len(pairs)
+    p = tp / len(split.pred) if split.pred else 0.0
+    r = tp / len(split.gold) if split.gold else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    type_ok = sum(g.type == q.type for g, q in pairs)
+    pol_pairs = [(g, q) for g, q in pairs if g.polarity]
+    return {
+        "split": split.name, "gold": len(split.gold), "pred": len(split.pred), "matched": tp,
+        "P": round(p, 3), "R": round(r, 3), "F1": round(f1, 3),
+        "type_agreement": round(type_ok / tp, 3) if tp else 0.0,
+        "polarity_agreement": round(sum(g.polarity == q.polarity for g, q in pol_pairs) / len(pol_pairs), 3)
+        if pol_pairs else None,
+        "tp_per_100_units": round(100 * len(split.pred) / split.n_units, 1) if split.n_units else 0.0,
+        "gold_per_100_units": round(100 * len(split.gold) / split.n_units, 1) if split.n_units else 0.0,
+        "words_per_s": round(split.words / split.seconds) if split.seconds else None,
+    }
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split]) -> None:
+    from narratif.ingest import ingest_file
+    from narratif.nlp import parse_document
+    from narratif.turning_points import detect_turning_points
+
+    for gold_path in sorted((GOLD / "parisstories").glob("*.tsv")):
+        story = gold_path.stem
+        src = shared / "corpora" / "parisstories" / f"{story}.txt"
+        if not src.is_file():
+            print(f"warning: no story file for {gold_path.name}", file=sys.stderr)
+            continue
+        split = splits["heldout"] if story.startswith("2022") else splits["tune"]
+        for row in read_tsv(gold_path):
+            if (row.get("line") or "").strip().isdigit():
+                split.gold.append(Unit(story, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
+        doc = ingest_file(src)
+        parsed = parse_document(nlp, doc)
+        t0 = time.perf_counter()
+        tps = detect_turning_points(doc, parsed)
+        split.seconds += time.perf_counter() - t0
+        split.words += doc.n_words
+        split.n_units += doc.text.rstrip("\n").count("\n") + 1
+        for tp in tps:
+            split.pred.append(Unit(story, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text))
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"\[[^\]]*\]", " ", s)).strip().lower()
+
+
+def evaluate_cfpp(nlp, shared: Path, split: Split) -> None:
+    from narratif.ingest import ingest_file
+    from narratif.nlp import parse_document
+    from narratif.turning_points import detect_turning_points
+
+    folder = GOLD / "cfpp2000"
+    scope_path = folder / "SCOPE.tsv"
+    scope: dict[str, tuple[int, int]] = {}
+    if scope_path.is_file():
+        for row in read_tsv(scope_path):
+            keys = {k.lower(): v for k, v in row.items() if k}
+            name = (keys.get("file") or keys.get("doc") or keys.get("interview") or "").strip()
+            first = (keys.get("first_line") or keys.get("start_line") or keys.get("from") or "1").strip()
+            last = (keys.get("last_line") or keys.get("end_line") or keys.get("to") or "").strip()
+            if name:
+                scope[Path(name).stem] = (int(first or 1), int(last) if last.isdigit() else 10**9)
+    for gold_path in sorted(folder.glob("*.tsv")):
+        if gold_path.name == "SCOPE.tsv":
+            continue
+        name = gold_path.stem
+        src = shared / "corpora" / "cfpp2000" / f"{name}.txt"
+        if not src.is_file():
+            continue
+        doc = ingest_file(src)
+        parsed = parse_document(nlp, doc)
+        lo, hi = scope.get(name, (1, max((int(r["line"]) for r in read_tsv(gold_path)
+                                          if r["line"].strip().isdigit()), default=0)))
+        sents = [s for p in parsed for s in p.sentences]
+        lines = doc.text.split("\n")
+        line_start = [0]
+        for ln in lines:
+            line_start.append(line_start[-1] + len(ln) + 1)
+        for row in read_tsv(gold_path):
+            if not row["line"].strip().isdigit():
+                continue
+            ln = int(row["line"])
+            line_text = lines[ln - 1] if ln - 1 < len(lines) else ""
+            pos = _locate(line_text, row["quote"])
+            if pos is None:
+                print(f"warning: quote not found {name}:{ln}: {row['quote'][:60]!r}", file=sys.stderr)
+                pos = 0
+            off = line_start[ln - 1] + pos
+            sid = next((s.sent_id for s in sents if s.start <= off < s.end + 1), None)
+            if sid is None:  # quote starts in whitespace between sentences: take the next one
+                sid = next((s.sent_id for s in sents if s.start >= off), sents[-1].sent_id)
+            split.gold.append(Unit(name, sid, row["type"].strip(), _pol(row.get("polarity")), row["quote"]))
+        t0 = time.perf_counter()
+        tps = detect_turning_points(doc, parsed)
+        split.seconds += time.perf_counter() - t0
+        in_scope = {s.sent_id for s in sents if lo <= line_of(doc.text, s.start) <= hi}
+        narr = {s.sent_id for p in parsed if p.segment.role != "interviewer" for s in p.sentences}
+        split.n_units += len(in_scope & narr)
+        split.words += doc.n_words
+        for tp in tps:
+            if tp.sent_id in in_scope:
+                split.pred.append(Unit(name, tp.sent_id, tp.type, tp.polarity, tp.text))
+
+
+def _locate(line: str, quote: str) -> int | None:
+    """Character position of ``quote`` in ``line``, tolerant of markup and spacing."""
+    i = line.find(quote)
+    if i >= 0:
+        return i
+    words = _norm(quote).split()
+    low = line.lower()
+    for k in range(min(len(words), 6), 1, -1):  # first few words of the quote
+        probe = " ".join(words[:k])
+        i = _norm(low).find(probe)
+        if i >= 0:  # map position in the normalised line back approximately
+            head = words[0]
+            j = low.find(head)
+            return j if j >= 0 else 0
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--details", action="store_true", help="print misses and false alarms")
+    ap.add_argument("--skip-cfpp", action="store_true")
+    args = ap.parse_args(argv)
+    from narratif.nlp import load_nlp
+
+    nlp = load_nlp()
+    splits = {"tune": Split("tune"), "heldout": Split("heldout"), "cfpp": Split("cfpp")}
+    evaluate_parisstories(nlp, args.shared, splits)
+    if not args.skip_cfpp:
+        evaluate_cfpp(nlp, args.shared, splits["cfpp"])
+    header = ["split", "gold", "pred", "matched", "P", "R", "F1", "type_agreement", "polarity_agreement",
+              "tp_per_100_units", "gold_per_100_units", "words_per_s"]
+    print("\t".join(header))
+    for split in splits.values():
+        if not split.gold and not split.pred:
+            continue
+        sc = scores(split)
+        print("\t".join(str(sc[h]) for h in header))
+    for split in splits.values():
+        pairs = match(split.gold, split.pred)
+        conf = Counter((g.type, p.type) for g, p in pairs if g.type != p.type)
+        if conf:
+            print(f"{split.name} type confusions (gold→pred): "
+                  + ", ".join(f"{g}→{p}:{n}" for (g, p), n in conf.most_common(8)))
+        if args.details:
+            mg = {id(g) for g, _ in pairs}
+            mp = {id(p) for _, p in pairs}
+            for g in split.gold:
+                if id(g) not in mg:
+                    print(f"  MISS {split.name} {g.doc}:{g.unit} {g.type}")
+            for p in split.pred:
+                if id(p) not in mp:
+                    print(f"  FA   {split.name} {p.doc}:{p.unit} {p.type} | {p.text[:90]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""Timelines: temporal expressions found, normalised and tied to the narrator's life course.
+
+Finds years ("en 1969", "en cinquante-deux", "mille neuf cent soixante-huit"), decades
+("dans les années soixante-dix"), ages ("à dix-huit ans"), relative expressions ("deux
+ans après", "l'année d'après", resolved against the last anchor of the same speaker),
+dates ("le huit juillet") and periods ("pendant la guerre"). Each sentence gets an
+orientation (past / present / future) from its verbs' tense and its markers. Turning
+points are then anchored on the nearest preceding year of the same narrator, or on an
+age when the birth year is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Iterable
+
+from spacy.tokens import Span
+
+from .models import Document, TimeExpression, TurningPoint
+from .temporal import NUMBER_WORDS, decade_start, spoken_year, words_to_int
+
+_N = NUMBER_WORDS
+_MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+_UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
+_UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
+#: How far (in sentences of the same speaker) an anchor still resolves relative expressions.
+ANCHOR_REACH = 25
+
+#: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
+_PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
+    ("decade", rf"\b(?:dans |pendant |depuis )?les années (?P<n>{_N}|\d0)\b"),
+    ("age", rf"\b(?:à|a|vers|depuis|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
+    ("age", rf"\b(?:j'avais|il avait|elle avait|on avait|quand j'avais|j'ai eu) (?P<n>{_N}) ans\b"),
+    ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|de|vers|avant|après|fin|début|année|l'année|mois de \w+|(?:{_MONTHS})) "
+             rf"(?P<n>1[0-9]\d\d|20\d\d|mille(?:[- ]\w+){{0,6}}|dix-neuf cent(?:[- ]\w+){{0,4}}|deux mille(?:[- ]\w+){{0,3}}"
+             rf"|(?:vingt|trente|quarante|cinquante|soixante|quatre-vingt)(?:[- ](?:et[- ])?\w+){{0,2}})\b"),
+    ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>(?:vingt|trente|quarante|cinquante|soixante|quatre-vingt)(?:[- ](?:et[- ])?\w+){{0,2}}|1[89]\d\d|20\d\d)\b"),
+    ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
+    ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
+                 r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
+                 r"un an (?:après|plus tard)|au bout d'un an)\b"),
+    ("period", r"\b(?:pendant|après|avant|depuis) la (?:guerre|libération|occupation)\b|\ben (?:mai )?soixante-huit\b"
+               r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|gamine?s?|enfants?|étudiante?s?)\b"
+               r"|\bpendant (?:mon|ma|mes) (?:enfance|jeunesse|études|adolescence)\b"),
+    ("duration", rf"\b(?:pendant|depuis|ça fait|il y a) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
+]]
+
+_FUTURE_MARKERS = re.compile(r"\b(?:demain|plus tard|bientôt|l'année prochaine|à l'avenir|je vais|on va|"
+                             r"nous allons|ils vont|il va|elle va)\b", re.IGNORECASE)
+_PAST_MARKERS = re.compile(r"\b(?:autrefois|à l'époque|avant|quand j'étais|dans le temps|jadis|"
+                           r"il y a \S+ ans)\b", re.IGNORECASE)
+_PRESENT_MARKERS = re.compile(r"\b(?:maintenant|aujourd'hui|actuellement|en ce moment|de nos jours|"
+                              r"à présent)\b", re.IGNORECASE)
+
+
+def orientation(span: Span) -> str:
+    """past / present / future of a sentence, from its finite verbs' tense and markers."""
+    past = pres = fut = 0
+    for tok in span:
+        if tok.pos_ not in ("VERB", "AUX"):
+            continue
+        tense = tok.morph.get("Tense")
+        if "Fut" in tense:
+            fut += 1
+        elif "Imp" in tense or ("Past" in tense and "Fin" in tok.morph.get("VerbForm")):
+            past += 1
+        elif "Past" in tense and "Part" in tok.morph.get("VerbForm"):
+            if any(c.dep_.startswith("aux") for c in tok.children):
+                past += 1
+        elif "Pres" in tense and not tok.dep_.startswith("aux"):
+            pres += 1
+    text = span.text
+    if _FUTURE_MARKERS.search(text):
+        fut += 1
+    if _PAST_MARKERS.search(text):
+        past += 1
+    if _PRESENT_MARKERS.search(text):
+        pres += 1
+    if fut > max(past, pres):
+        return "future"
+    if past >= pres and past:
+        return "past"
+    return "present"
+
+
+def _reference_year(document: Document) -> int | None:
+    a = document.attributes or {}
+    for key in ("year", "interview_year", "date"):
+        v = a.get(key)
+        if v is None:
+            continue
+        m = re.search(r"(19|20)\d\d", str(v))
+        if m:
+            return int(m.group())
+    return None
+
+
+def birth_year_of(document: Document) -> int | None:
+    """The narrator's birth year from attributes: ``birth_year``, else ``age`` + interview year."""
+    a = document.attributes or {}
+    for key in ("birth_year", "annee_naissance", "année de naissance"):
+        v = a.get(key)
+        if v is not None and re.fullmatch(r"\s*(1[89]|20)\d\d\s*", str(v)):
+            return int(str(v).strip())
+    age, ref = a.get("age"), _reference_year(document)
+    if age is not None and ref and str(age).strip().isdigit():
+        return ref - int(str(age).strip())
+    return None
+
+
+def _n(m: re.Match, group: str = "n") -> int | None:
+    try:
+        g = m.group(group)
+    except IndexError:
+        return None
+    if not g:
+        return None
+    return words_to_int(g.replace("1er", "1").replace("premier", "un"))
+
+
+def find_expressions(text: str, *, reference_year: int | None = None,
+                     birth_year: int | None = None) -> list[tuple[int, int, str, str | None, int | None]]:
+    """(start, end, kind, value, year) of temporal expressions in a sentence (no overlaps)."""
+    found: list[tuple[int, int, str, str | None, int | None]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, rx in _PATTERNS:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            value, year = None, None
+            n = _n(m)
+            if kind == "decade":
+                year = decade_start(n, reference_year=reference_year) if n is not None else None
+                value = f"{str(year)[:3]}X" if year else None
+            elif kind == "age":
+                if n is None or not 0 < n < 120:
+                    continue
+                value = f"age:{n}"
+                third_person = re.match(r"(?:il|elle|on) ", m.group(), re.IGNORECASE)
+                year = birth_year + n if birth_year and not third_person else None
+            elif kind == "year":
+                if n is None:
+                    continue
+                year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
+                if year is None or (n < 100 and n < 20 and not reference_year):
+                    continue  # "en deux" / "en dix": rarely a year when spoken short and small
+                value = str(year)
+            elif kind == "date":
+                if n is not None:
+                    year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
+                d = _n(m, "d")
+                value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
+            elif kind in ("relative", "duration"):
+                unit = (m.groupdict().get("u") or "").lower()
+                sign = -1 if re.search(r"avant|auparavant|plus tôt|précédente|d'avant|dernière|il y a", m.group(),
+                                       re.IGNORECASE) else 1
+                if unit in _UNIT_YEARS and n is not None:
+                    value = f"{'+' if sign > 0 else '-'}{n}y"
+                elif unit and n is not None:  # days, weeks, months: same year, finer shift kept in the value
+                    value = f"{'+' if sign > 0 else '-'}{n}{_UNIT_CODE[unit]}"
+                elif re.search(r"l'année (?:d'après|suivante|d'ensuite)|un an (?:après|plus tard)|au bout d'un an",
+                               m.group(), re.IGNORECASE):
+                    value = "+1y"
+                elif re.search(r"l'année (?:précédente|d'avant)", m.group(), re.IGNORECASE):
+                    value = "-1y"
+                else:
+                    value = "+0y" if kind == "relative" else None
+                if kind == "duration":
+                    value = f"for:{n}y" if unit in _UNIT_YEARS and n is not None else None
+            elif kind == "period":
+                value = m.group().lower()
+            taken.append((s, e))
+            found.append((s, e, kind, value, year))
+    found.sort()
+    return found
+
+
+def _year_shift(value: str | None) -> int | None:
+    """``"+2y"`` → 2; finer units (``"-3m"``, ``"+2d"``) → 0; anything else → None."""
+    m = re.fullmatch(r"([+-])(\d+)([ymwd])", value or "")
+    if not m:
+        return None
+    return (int(m.group(2)) if m.group(3) == "y" else 0) * (1 if m.group(1) == "+" else -1)
+
+
+def extract_timeline(document: Document, parsed, *, birth_year: int | None = None) -> list[TimeExpression]:
+    """Temporal expressions of the narrators' sentences, with orientation and resolved years.
+
+    Relative expressions ("deux ans après") are resolved against the last absolute year
+    of the same speaker; sets ``Span._.orientation`` and ``Span._.time_expressions``.
+    """
+    ref = _reference_year(document)
+    birth = birth_year if birth_year is not None else birth_year_of(document)
+    last_year: dict[str | None, tuple[int, int]] = {}  # speaker -> (year, sent_id of the anchor)
+    out: list[TimeExpression] = []
+    for p in parsed:
+        if p.segment.role == "interviewer":
+            continue
+        who = p.segment.speaker
+        for sent, span in zip(p.sentences, p.spans):
+            orient = orientation(span)
+            span._.orientation = orient
+            local = []
+            for s, e, kind, value, year in find_expressions(sent.text, reference_year=ref, birth_year=birth):
+                shift = _year_shift(value) if kind == "relative" else None
+                if shift is not None and who in last_year and sent.sent_id - last_year[who][1] <= ANCHOR_REACH:
+                    year = last_year[who][0] + shift
+                if year is not None and kind in ("year", "date", "age", "decade"):
+                    last_year[who] = (year, sent.sent_id)
+                te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,
+                                    end=sent.start + e, expression=sent.text[s:e], kind=kind, value=value,
+                                    orientation=orient, year=year)
+                out.append(te)
+                local.append({"expression": te.expression, "kind": kind, "value": value, "year": year})
+            span._.time_expressions = local or None
+    return out
+
+
+def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list[TimeExpression], parsed, *,
+                          birth_year: int | None = None, reach: int = ANCHOR_REACH) -> list[TurningPoint]:
+    """Turning points with ``time_anchor``/``year`` from the nearest preceding anchor of the same narrator.
+
+    An expression in the turning point's own sentence wins; otherwise the last one
+    before it in the same speaker's sentences, at most ``reach`` sentences back (an
+    anchor said long before no longer dates the story). Ages become years with a birth year.
+    Returned in life-course order: by year where known, else narrative order.
+    """
+    speaker_of = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
+    by_sent: dict[int, list[TimeExpression]] = {}
+    for te in timeline:
+        by_sent.setdefault(te.sent_id, []).append(te)
+    ordered_ids = sorted(by_sent)
+    out = []
+    for tp in turning_points:
+        who = speaker_of.get(tp.sent_id)
+        anchor = None
+        for sid in reversed([i for i in ordered_ids if tp.sent_id - reach <= i <= tp.sent_id]):
+            if speaker_of.get(sid) != who:
+                continue
+            usable = [t for t in by_sent[sid] if t.year is not None or (t.kind == "age" and birth_year)]
+            if usable:
+                anchor = usable[-1]
+                break
+        if anchor is None:
+            out.append(tp)
+            continue
+        year = anchor.year
+        if year is None and anchor.kind == "age" and birth_year and anchor.value:
+            year = birth_year + int(anchor.value.split(":")[1])
+        out.append(replace(tp, time_anchor=anchor.expression, year=year))
+    return life_course(out)
+
+
+def life_course(turning_points: list[TurningPoint]) -> list[TurningPoint]:
+    """Order on the life-course line: per speaker story, by year where known, else narrative order.
+
+    A turning point without a year keeps the year of the one before it for sorting, so
+    narrative order is preserved inside a dated stretch.
+    """
+    keyed = []
+    current = None
+    for i, tp in enumerate(sorted(turning_points, key=lambda t: t.sent_id)):
+        if tp.year is not None:
+            current = tp.year
+        keyed.append(((current if current is not None else -10**6), i, tp))
+    return [tp for _, _, tp in sorted(keyed, key=lambda k: (k[0], k[1]))]

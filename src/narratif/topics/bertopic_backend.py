@@ -1,0 +1,176 @@
+"""BERTopic over precomputed segment vectors, never loading sentence-transformers.
+
+BERTopic is installed without torch: the embedding model handed to it is a
+:class:`BackendEmbedder` (a BERTopic ``BaseEmbedder``) wrapping the project's
+backend, and vectors are always passed in. UMAP has a fixed seed and HDBSCAN is
+deterministic, so the same input yields the same topics.
+
+Outliers are reassigned by cosine to topic centroids after removing the corpus
+mean vector: averaged static vectors all share a large common direction, so raw
+cosines sit near 0.8 for any pair and carry little information.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from bertopic import BERTopic
+from bertopic.backend import BaseEmbedder
+
+from ..embeddings import EmbeddingBackend
+from ._base import OUTLIER, TopicSettings
+from .vocabulary import build_vectorizer
+
+CLUSTER, NEAREST, GUIDED = "cluster", "nearest", "guided"
+
+
+class BackendEmbedder(BaseEmbedder):
+    """A narratif :class:`EmbeddingBackend` seen as a BERTopic embedding model."""
+
+    def __init__(self, backend: EmbeddingBackend):
+        super().__init__(embedding_model=None)
+        self.backend = backend
+
+    def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+        return self.backend.embed(list(documents))
+
+
+def unit_rows(m: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(m, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return (m / n).astype(np.float32)
+
+
+def centroids_of(embeddings: np.ndarray, topics: np.ndarray, topic_ids: Sequence[int]) -> np.ndarray:
+    """Mean embedding of each topic (rows in ``topic_ids`` order)."""
+    return np.vstack([embeddings[topics == t].mean(axis=0) for t in topic_ids]).astype(np.float32)
+
+
+class SegmentTopicModel:
+    """BERTopic fitted on segments, with outliers reassigned to the nearest topic.
+
+    Learned attributes: ``model_`` (the BERTopic), ``topics_`` / ``probabilities_`` /
+    ``assigned_by_`` for the fitted rows, ``topic_ids_`` (internal ids, outlier excluded),
+    ``mean_`` (corpus mean vector) and ``centroids_`` (raw-space topic centroids).
+    """
+
+    def __init__(self, *, settings: TopicSettings | None = None, backend: EmbeddingBackend | None = None,
+                 zeroshot_topic_list: list[str] | None = None, seed_topic_list: list[list[str]] | None = None):
+        self.settings = settings
+        self.backend = backend
+        self.zeroshot_topic_list = zeroshot_topic_list
+        self.seed_topic_list = seed_topic_list
+
+    # -- construction -------------------------------------------------------------------
+    def _build(self, n_docs: int) -> BERTopic:
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        s = self.settings or TopicSettings()
+        umap_model = UMAP(n_neighbors=min(s.n_neighbors, max(2, n_docs - 1)), n_components=s.n_components,
+                          min_dist=0.0, metric="cosine", random_state=s.random_state, low_memory=True)
+        hdbscan_model = HDBSCAN(min_cluster_size=max(2, min(s.min_topic_size, n_docs // 3)),
+                                min_samples=s.min_samples, metric="euclidean", cluster_selection_method="eom",
+                                prediction_data=True)
+        kwargs = {}
+        if s.guided == "zeroshot" and self.zeroshot_topic_list:
+            kwargs.update(zeroshot_topic_list=self.zeroshot_topic_list,
+                          zeroshot_min_similarity=s.zeroshot_min_similarity)
+        elif s.guided == "seed" and self.seed_topic_list:
+            kwargs.update(seed_topic_list=self.seed_topic_list)
+        return BERTopic(
+            language="french", embedding_model=BackendEmbedder(self.backend) if self.backend else None,
+            umap_model=umap_model, hdbscan_model=hdbscan_model,
+            vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 10))),
+            top_n_words=s.top_n_words, calculate_probabilities=False, verbose=False, **kwargs,
+        )
+
+    # -- fitting ------------------------------------------------------------------------
+    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> "SegmentTopicModel":
+        s = self.settings or TopicSettings()
+        if s.guided not in (None, "zeroshot", "seed"):
+            raise ValueError(f"guided must be None, 'zeroshot' or 'seed', not {s.guided!r}")
+        docs = list(docs)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if len(docs) != len(embeddings):
+            raise ValueError(f"{len(docs)} docs but {len(embeddings)} embeddings")
+        self.model_ = self._build(len(docs))
+        topics, probs = self.model_.fit_transform(docs, embeddings=embeddings)
+        topics = np.asarray(topics, dtype=np.int64)
+        probs = np.asarray(probs if probs is not None else np.ones(len(docs)), dtype=np.float64)
+        if probs.ndim == 2:
+            probs = probs.max(axis=1)
+        self.mean_ = embeddings.mean(axis=0)
+        self.topic_ids_ = sorted(int(t) for t in set(topics.tolist()) if t != OUTLIER)
+        assigned_by = np.where(topics == OUTLIER, None, CLUSTER).astype(object)
+        if self.topic_ids_:
+            self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
+            new, sims = self._nearest(embeddings, topics == OUTLIER, topics)
+            moved = new != topics
+            topics, probs = new, np.where(moved, sims, probs)
+            assigned_by[moved] = NEAREST
+            self.model_.update_topics(docs, topics=topics.tolist(), top_n_words=s.top_n_words,
+                                      vectorizer_model=self.model_.vectorizer_model)
+            self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
+            self._sync_topic_embeddings(topics)
+        else:
+            self.centroids_ = np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+        self.topics_, self.probabilities_, self.assigned_by_ = topics, probs, assigned_by
+        return self
+
+    def _sync_topic_embeddings(self, topics: np.ndarray) -> None:
+        """BERTopic's topic embeddings = our centroids (outlier row first when present)."""
+        rows = list(self.centroids_)
+        if (topics == OUTLIER).any():
+            rows.insert(0, self.mean_)
+        self.model_.topic_embeddings_ = np.vstack(rows)
+
+    def _centred(self, m: np.ndarray) -> np.ndarray:
+        return unit_rows(np.asarray(m, dtype=np.float32) - self.mean_)
+
+    def _nearest(self, embeddings: np.ndarray, mask: np.ndarray,
+                 current: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Topics for rows in ``mask``: nearest centroid when cosine ≥ threshold; other rows keep ``current``."""
+        s = self.settings or TopicSettings()
+        topics = np.full(len(embeddings), OUTLIER, dtype=np.int64) if current is None else current.copy()
+        sims = np.zeros(len(embeddings), dtype=np.float64)
+        idx = np.flatnonzero(mask)
+        if len(idx) and len(self.topic_ids_):
+            sim = self._centred(embeddings[idx]) @ self._centred(self.centroids_).T
+            best = sim.argmax(axis=1)
+            best_sim = sim[np.arange(len(idx)), best]
+            ok = best_sim >= s.outlier_threshold
+            topics[idx[ok]] = np.asarray(self.topic_ids_)[best[ok]]
+            sims[idx] = best_sim
+        return topics, sims
+
+    # -- assignment ---------------------------------------------------------------------
+    def transform(self, docs: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(topics, probabilities, assigned_by) for unseen segments: clusters first, then centroids."""
+        docs = list(docs)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        n = len(docs)
+        if n == 0 or not self.topic_ids_:
+            return (np.full(n, OUTLIER, dtype=np.int64), np.zeros(n), np.full(n, None, dtype=object))
+        topics, probs = self.model_.transform(docs, embeddings=embeddings)
+        topics = np.asarray(topics, dtype=np.int64)
+        probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
+        if probs.ndim == 2:
+            probs = probs.max(axis=1)
+        assigned_by = np.where(topics == OUTLIER, None, CLUSTER).astype(object)
+        new, sims = self._nearest(embeddings, topics == OUTLIER, topics)
+        moved = new != topics
+        assigned_by[moved] = NEAREST
+        return np.where(moved, new, topics), np.where(moved, sims, probs), assigned_by
+
+    # -- reading ------------------------------------------------------------------------
+    def topic_terms(self, topic_id: int) -> list[tuple[str, float]]:
+        terms = self.model_.get_topic(topic_id) or []
+        return [(w, float(v)) for w, v in terms if w]
+
+    def centred_centroids(self) -> np.ndarray:
+        return self._centred(self.centroids_)
+
+    def centred(self, embeddings: np.ndarray) -> np.ndarray:
+        return self._centred(embeddings)

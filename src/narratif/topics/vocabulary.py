@@ -1,0 +1,62 @@
+"""The c-TF-IDF vocabulary: French stop words, spoken fillers, optional lemmas.
+
+Topic terms are what analysts read first; "euh", "ouais" or "c'est" at the top
+of every topic would hide what the topic is about, so transcription fillers are
+stop words too.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Sequence
+
+from sklearn.feature_extraction.text import CountVectorizer
+
+#: Tokens of spoken French that carry no topic (CFPP2000 / ParisStories transcriptions).
+SPOKEN_FILLERS = frozenset("""
+euh heu hein ben bah beh ouais ouai mh mhm hm hum bon voilà voila quoi enfin ah oh eh oui non
+ok okay pff bref genre truc trucs machin chose choses fait faire dire dit dis disait
+vrai vraiment bien ouf tiens ouh là-bas ça ca cela ceci y
+qu jusqu lorsqu puisqu quelqu aujourd presqu mm mmh hmm pf xx xxx
+""".split())
+
+#: Transcription markup ("[pause]", "[rire de Julie]", "[suite de syllabes incompréhensibles]").
+_MARKUP_RE = re.compile(r"\[[^\]\n]{1,60}\]")
+
+
+def strip_markup(text: str) -> str:
+    """Text without transcription markup, for the term counts only."""
+    return _MARKUP_RE.sub(" ", text or "")
+
+#: Same default as scikit-learn, written out: words of two letters or more.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+
+@lru_cache(maxsize=1)
+def french_stop_words() -> tuple[str, ...]:
+    """spaCy's French stop words plus spoken fillers, as the vectorizer tokenises them."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    token_re = re.compile(TOKEN_PATTERN)
+    words: set[str] = set()
+    for w in set(STOP_WORDS) | SPOKEN_FILLERS:
+        words.update(token_re.findall(w.lower()))  # "aujourd'hui" -> "aujourd", "hui"
+    return tuple(sorted(words))
+
+
+def build_vectorizer(*, ngram_max: int = 1, min_df: int = 3) -> CountVectorizer:
+    """Counts for c-TF-IDF; accents are kept (``strip_accents=None``)."""
+    return CountVectorizer(
+        stop_words=list(french_stop_words()), token_pattern=TOKEN_PATTERN, ngram_range=(1, ngram_max),
+        min_df=min_df, strip_accents=None, lowercase=True,
+    )
+
+
+def lemmatise(texts: Sequence[str], nlp, *, batch_size: int = 256) -> list[str]:
+    """Texts rewritten as their content lemmas, for lemmatised c-TF-IDF ("habitait" -> "habiter")."""
+    disable = [p for p in nlp.pipe_names if p in ("parser", "ner")]
+    out = []
+    for doc in nlp.pipe(texts, batch_size=batch_size, disable=disable):
+        out.append(" ".join(t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop))
+    return out

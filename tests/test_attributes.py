@@ -1,0 +1,145 @@
+"""Case-attribute sidecars (CSV / YAML): matching, normalisation and clear errors."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from narratif.attributes import (
+    AttributeFileError,
+    derive_birth_year,
+    load_attributes,
+    normalise_name,
+    speaker_roles,
+)
+from narratif.ingest import ingest_file
+from narratif.ingest.transcript import assign_roles, detect_turns
+
+
+def test_csv_semicolon_cp1252_and_matching(tmp_path):
+    (tmp_path / "meta.csv").write_bytes(
+        "Fichier;Collectif;Âge;Genre;Date d'entretien;Kind\n"
+        "entretien_marie.txt;Tiers-lieu de Crest;54;F;2019-03-12;Interview\n"
+        "corpus/monographies/Projet_Lyon.PDF;PTCE Lyon;;;;monograph\n"
+        "recit_ali;;31;H;12/05/2021;story\n".encode("cp1252"))
+    table = load_attributes(tmp_path / "meta.csv")
+    assert len(table) == 3
+    assert table.columns == ["collectif", "âge", "genre", "date_d'entretien", "kind"]
+    marie = table.for_file(Path("/data/in/Entretien_Marie.TXT"))
+    assert marie == {"collectif": "Tiers-lieu de Crest", "âge": "54", "genre": "F", "date_d'entretien": "2019-03-12",
+                     "kind": "interview"}
+    # relative path, case-insensitive; empty cells become None
+    lyon = table.for_file("/home/x/corpus/monographies/projet_lyon.pdf")
+    assert lyon["collectif"] == "PTCE Lyon" and lyon["âge"] is None
+    # a key given without suffix matches the stem of any file
+    assert table.for_file("stories/recit_ali.docx")["genre"] == "H"
+    assert table.for_file("autre.txt") == {}
+
+
+def test_relative_path_beats_name(tmp_path):
+    (tmp_path / "m.csv").write_text("path,site\na/x.txt,A\nb/x.txt,B\n", encoding="utf-8")
+    table = load_attributes(tmp_path / "m.csv")
+    assert table.for_file("/r/a/x.txt")["site"] == "A"
+    assert table.for_file("/r/b/x.txt")["site"] == "B"
+    assert table.for_file("/r/c/x.txt") == {}  # two rows named x.txt: ambiguous, not guessed
+
+
+def test_tab_delimited_with_quotes_and_bom(tmp_path):
+    data = 'document\tterritoire\tnote\n"a.txt"\t"Drôme, Crest"\t"dit ""oui"""\n'
+    (tmp_path / "m.tsv").write_bytes(codecs.BOM_UTF8 + data.encode("utf-8"))
+    table = load_attributes(tmp_path / "m.tsv")
+    assert table.for_file("a.txt") == {"territoire": "Drôme, Crest", "note": 'dit "oui"'}
+
+
+def test_yaml_list_and_mapping_forms(tmp_path):
+    (tmp_path / "l.yaml").write_text(
+        "- document: a.txt\n  Collectif: PTCE\n  age: 40\n  date: 2020-01-05\n  membre: yes\n"
+        "- doc: b.odt\n  kind: Story\n  mots clés: [alimentation, mobilité]\n", encoding="utf-8")
+    table = load_attributes(tmp_path / "l.yaml")
+    a = table.for_file("a.txt")
+    assert a == {"collectif": "PTCE", "age": "40", "date": "2020-01-05", "membre": "true", "birth_year": "1980"}
+    assert table.for_file("b.odt") == {"kind": "story", "mots_clés": "alimentation; mobilité"}
+    (tmp_path / "m.yml").write_text("a.txt:\n  territoire: Crest\nb.txt:\n", encoding="utf-8")
+    table = load_attributes(tmp_path / "m.yml")
+    assert table.for_file("a.txt") == {"territoire": "Crest"} and table.for_file("b.txt") == {}
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("m.csv", "nom,age\na.txt,3\n", r"m\.csv: line 1: no document column"),
+    ("m.csv", "document,age\na.txt,3\nb.txt,4\nA.TXT,5\n", r"line 4: document 'A.TXT' is already described on line 2"),
+    ("m.csv", "document,age\na.txt,3\n,4\n", r"line 3: the 'document' column is empty"),
+    ("m.csv", "document,kind\na.txt,roman\n", r"line 2: kind 'roman' is not one of"),
+    ("m.csv", "document,age\na.txt,3,trop\n", r"line 2: 3 values for 2 columns"),
+    ("m.yaml", "- document: a.txt\n  age: [1, 2\n", r"m\.yaml: line \d+: malformed YAML"),
+    ("m.yaml", "- document: a.txt\n- age: 3\n", r"line 2: entry without a document key"),
+    ("m.yaml", "- document: a.txt\n  lieu: {ville: Crest}\n", r"line 1: an attribute value cannot be a mapping"),
+    ("m.yaml", "!!python/object/apply:os.system ['echo pwned']\n", r"malformed YAML"),
+    ("m.yaml", "", r"empty"),
+    ("m.xlsx", "document\n", r"unsupported attribute file type"),
+])
+def test_errors_name_file_and_line(tmp_path, name, content, message):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(AttributeFileError, match=message):
+        load_attributes(tmp_path / name)
+    assert issubclass(AttributeFileError, ValueError)
+
+
+def test_validate_and_unmatched(tmp_path):
+    (tmp_path / "m.csv").write_text("file,site\na.txt,A\nb.txt,B\ntypo.txt,C\n", encoding="utf-8")
+    table = load_attributes(tmp_path / "m.csv")
+    files = [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"]
+    assert [r.document for r in table.unmatched(files)] == ["typo.txt"]
+    assert table.without_attributes(files) == [tmp_path / "c.txt"]
+    with pytest.raises(AttributeFileError, match=r"line 4: 'typo.txt'"):
+        table.validate(files)
+    table.validate(files + [tmp_path / "typo.txt"])
+
+
+def test_helpers():
+    assert normalise_name("  Année de  naissance ") == "année_de_naissance"
+    assert derive_birth_year({"age": "58 ans", "date": "12/03/2007"})["birth_year"] == "1949"
+    assert "birth_year" not in derive_birth_year({"age": "58"})
+    assert derive_birth_year({"age": "58", "year": "2007", "birth_year": "1950"})["birth_year"] == "1950"
+    assert speaker_roles({"interviewer": "Florence Lefeuvre; Mat Pires", "narrator": None}) == {
+        "Florence Lefeuvre": "interviewer", "Mat Pires": "interviewer"}
+
+
+def test_sidecar_for_real_cfpp_transcripts(tmp_path, shared_dir):
+    """A generic sidecar written from CFPP2000's metadata describes the real transcripts."""
+    cfpp = shared_dir / "corpora" / "cfpp2000"
+    transcripts = sorted(cfpp.glob("*.txt"))
+    with open(cfpp / "metadata.csv", encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))
+    rows = []
+    for f in transcripts:
+        for person in people:
+            if person["NOM"] and person["NOM"].lower().replace("é", "e") in f.stem.lower():
+                rows.append((f.stem, person["GENRE"], person["AGE"], person["ARR./VILLE"]))
+                break
+    assert len(rows) >= 30
+    rows = [r for r in rows if not r[0].startswith("Dominique_Valin")]
+    rows.append(("Dominique_Valin_F_37_SU-v2", "F", "37", "Suresnes"))
+    with open(tmp_path / "cas.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["Document", "Genre", "Age", "Territoire", "Interviewer", "Date"])
+        for stem, genre, age, terr in rows:
+            w.writerow([stem, genre, age, terr,
+                        "Florence Lefeuvre" if stem.startswith("Dominique_Valin") else "", "2007"])
+    table = load_attributes(tmp_path / "cas.csv")
+    table.validate(transcripts)
+    assert len(table.without_attributes(transcripts)) == len(transcripts) - len(rows)
+    valin = cfpp / "Dominique_Valin_F_37_SU-v2.txt"
+    attrs = table.for_file(valin)
+    assert attrs["territoire"] == "Suresnes" and attrs["birth_year"] == "1970"
+    turns = assign_roles(detect_turns(valin.read_text(encoding="utf-8")), speaker_roles(attrs))
+    assert sum(t.role == "interviewer" for t in turns) == 381
+    doc = ingest_file(valin, table.for_file(valin))
+    assert doc.ok and doc.attributes["genre"] == "F"
+    for stem, genre, age, _ in rows:
+        got = table.for_file(cfpp / f"{stem}.txt")
+        assert (got["genre"], got["age"]) == (genre or None, age or None)
+        assert re.fullmatch(r"\d{4}", got["birth_year"] or "0000") or not age

@@ -1,0 +1,85 @@
+"""A whole run (a Prefect flow run) on real material: outputs, quarantine, incrementality."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+import narratif
+
+PER_DOC = ["documents", "segments", "sentences", "codings", "turning_points", "timeline"]
+
+
+def _snapshot(out):
+    """Per-document tables, order-independent, without run-specific columns."""
+    from narratif.store import Store
+
+    snap = {}
+    with Store(out, read_only=True) as store:
+        for t in PER_DOC:
+            df = store.documents(with_text=True, status=None) if t == "documents" else store.table(t)
+            df = df.drop(columns=[c for c in ("processed_at",) if c in df.columns])
+            snap[t] = df.sort_values(list(df.columns[:3])).reset_index(drop=True).astype(str)
+    return snap
+
+
+@pytest.fixture(scope="module")
+def first_run(small_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = narratif.run([small_corpus], out=out, topics=False)
+    return result, out
+
+
+def test_run_writes_store_tables_and_reports(first_run):
+    result, out = first_run
+    s = result.summary
+    assert s.n_documents == 7
+    assert s.n_quarantined == 3  # empty.pdf, chiffre.pdf (encrypted), garbage.txt
+    reasons = dict(s.quarantined)
+    assert any("empty" in r for p, r in reasons.items() if p.endswith("empty.pdf"))
+    assert any("encrypted" in r for p, r in reasons.items() if p.endswith("chiffre.pdf"))
+    assert (out / "narratif.duckdb").exists()
+    for t in ("documents", "segments", "sentences", "codings", "turning_points", "timeline"):
+        assert (out / "tables" / f"{t}.parquet").exists(), t
+    docs = result.documents
+    assert set(docs["status"]) == {"ok", "quarantined"}
+    segs = result.segments
+    # interviewer turns are stored, marked, and never coded
+    assert (segs["role"] == "interviewer").any()
+    coded = result.codings.merge(segs, on=["doc_id", "seg_id"])
+    assert not (coded["role"] == "interviewer").any()
+    assert len(result.codings) > 0
+    # every sentence and turning point points at its text in the stored document
+    texts = dict(zip(docs["doc_id"], docs["text"]))
+    for t in ("sentences", "turning_points"):
+        df = result.tables[t]
+        for row in df.itertuples():
+            assert texts[row.doc_id][row.start:row.end] == row.text
+
+
+def test_unchanged_rerun_does_no_work_and_changes_nothing(first_run, small_corpus):
+    result, out = first_run
+    before = _snapshot(out)
+    again = narratif.run([small_corpus], out=out, topics=False)
+    assert again.summary.n_processed == 0
+    assert again.summary.n_skipped == 7
+    assert again.summary.n_quarantined == 3  # still reported
+    after = _snapshot(out)
+    for t in PER_DOC:
+        pd.testing.assert_frame_equal(before[t], after[t])
+
+
+def test_added_and_changed_files_are_the_only_work(small_corpus, shared_dir, tmp_path):
+    corpus = tmp_path / "c"
+    shutil.copytree(small_corpus, corpus)
+    out = tmp_path / "out"
+    narratif.run([corpus], out=out, topics=False, report=False)
+    shutil.copy(shared_dir / "corpora" / "parisstories" / "2020_histoireOurs.txt", corpus / "ours.txt")
+    (corpus / "2019_histoireDeBanlieue.txt").write_text("Lina : un jour on a déménagé à Lyon.\n", encoding="utf-8")
+    res = narratif.run([corpus], out=out, topics=False, report=False)
+    assert res.summary.n_processed == 2
+    docs = res.documents
+    assert len(docs) == 8  # the changed file replaced its old version
+    assert docs["path"].is_unique
