@@ -113,6 +113,7 @@ def write_docx(turns: list[Turn], out: Path, *, title: str, subtitle: str, **_) 
     props.title, props.author, props.last_modified_by = title, "Projet narratif (corpus fictif)", "narratif"
     props.created = props.modified = dt.datetime(2023, 9, 1)
     props.revision = 1
+    props.comments = "Entretien fictif écrit par les auteurs du projet narratif (CC BY 4.0)."
     d.add_heading(title, level=1)
     d.add_paragraph().add_run(subtitle).italic = True
     for t in turns:
@@ -126,8 +127,12 @@ def write_docx(turns: list[Turn], out: Path, *, title: str, subtitle: str, **_) 
 
 def write_odt(turns: list[Turn], out: Path, *, title: str, subtitle: str, **_) -> None:
     from odf import dc, meta, text
+    from odf.element import Element
     from odf.opendocument import OpenDocumentText
 
+    # odfpy collects the namespaces every element ever used in one class-level dict and
+    # declares them all: start from none so output does not depend on earlier documents.
+    Element.namespaces.clear()
     doc = OpenDocumentText()
     doc.meta.addElement(dc.Title(text=title))
     doc.meta.addElement(meta.CreationDate(text="2023-09-01T00:00:00"))
@@ -184,7 +189,8 @@ def hyphenation_points(word: str) -> list[int]:
     """Where a French word may be broken at a line end, as indexes into ``word``.
 
     A simplified typographic rule set: break between two consonants that do not form a
-    cluster (``par-tir``), or before a lone consonant between vowels (``ca-pi-tal``),
+    cluster (``par-tir``), before a lone consonant between vowels (``ca-pi-tal``) and
+    before a consonant cluster (``ta-bleau``, ``con-traindre``),
     never leaving fewer than three letters on a side; compounds break after their own
     hyphen (``Saint-`` / ``Julien``). Capitalised words are broken only at hyphens.
     """
@@ -198,12 +204,16 @@ def hyphenation_points(word: str) -> list[int]:
         a, b = letters[i - 1], letters[i]
         if not (a.isalpha() and b.isalpha()):
             continue
-        before_vowel = letters[i - 2] in _VOWELS if i >= 2 else False
-        if a not in _VOWELS and b not in _VOWELS and a + b not in _INSEPARABLE and letters[i + 1] in _VOWELS \
-                and before_vowel:
-            points.append(i)
-        elif a in _VOWELS and b not in _VOWELS and i + 1 < end and letters[i + 1] in _VOWELS and b != "x":
-            points.append(i)
+        c = letters[i + 1]
+        d = letters[i + 2] if i + 2 < len(letters) else ""
+        if a not in _VOWELS and b not in _VOWELS and letters[i - 2] in _VOWELS:
+            # VC-CV (par-tir) unless CC is a cluster; VC-CCV before a cluster (con-traindre).
+            if (a + b not in _INSEPARABLE and c in _VOWELS) or (b + c in _INSEPARABLE and d in _VOWELS):
+                points.append(i)
+        elif a in _VOWELS and b not in _VOWELS and b != "x":
+            # V-CV (ca-pi-tal) and V-CCV before a cluster (ta-bleau, ma-chine).
+            if c in _VOWELS or (b + c in _INSEPARABLE and d in _VOWELS):
+                points.append(i)
     return sorted(set(points))
 
 
@@ -384,8 +394,8 @@ def _subtitle(collectif: dict, date: str, interviewer: str) -> str:
     months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre"]
     y, m, d = date.split("-")
-    return (f"{collectif['collectif']}, entretien de récit de vie réalisé le {int(d)} {months[int(m) - 1]} {y} "
-            f"par {interviewer}. Corpus fictif écrit par les auteurs du projet.")
+    # Kept short: with the title it is a header (< 120 characters), not a turn to analyse.
+    return f"{collectif['collectif']}, le {int(d)} {months[int(m) - 1]} {y}, entretien mené par {interviewer}"
 
 
 def documents() -> list[SampleDocument]:

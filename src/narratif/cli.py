@@ -121,6 +121,48 @@ def serve(
                 name=name)
 
 
+export_app = typer.Typer(help="Export to REFI-QDA (NVivo, ATLAS.ti, MAXQDA, QualCoder).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("qdpx")
+def export_qdpx_cmd(
+    out: Path = typer.Argument(..., help="Output directory of a previous run."),
+    target: Path = typer.Argument(..., help="The .qdpx file to write."),
+    pseudonymise: bool = typer.Option(False, "--pseudonymise", help="Pseudonymise persons and documents."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or REFI-QDA .qdc)."),
+) -> None:
+    """Write codings, turning points, cases and topics as a REFI-QDA project."""
+    from .export import RefiError, export_qdpx
+
+    if not (out / "narratif.duckdb").is_file():
+        _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
+    if target.suffix.lower() != ".qdpx":
+        _fail(f"the project file must end in .qdpx: {target}")
+    try:
+        path = export_qdpx(out, target, codebook=codebook, pseudonymise=pseudonymise)
+    except (RefiError, ValueError) as exc:  # CodebookError is a ValueError
+        _fail(str(exc))
+    console.print(f"REFI-QDA project written to {path}")
+
+
+@export_app.command("qdc")
+def export_qdc_cmd(
+    target: Path = typer.Argument(..., help="The .qdc file to write."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or REFI-QDA .qdc)."),
+) -> None:
+    """Write the codebook as a REFI-QDA codebook."""
+    from .export import export_qdc
+
+    if target.suffix.lower() != ".qdc":
+        _fail(f"the codebook file must end in .qdc: {target}")
+    try:
+        path = export_qdc(codebook, target)
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(f"REFI-QDA codebook written to {path}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -103,12 +103,14 @@ class Codebook:
         self._by_id = {c.id: c for c in self.codes}
 
     def _walk(self) -> Iterator[Code]:
-        def rec(code: Code, parent: str | None, category: str) -> Iterator[Code]:
-            code.parent = parent
+        def rec(code: Code, parent: Code | None, category: str) -> Iterator[Code]:
+            code.parent = parent.id if parent else None
             code.category = category
+            if code.color is None and parent is not None:  # sub-codes take their parent's colour
+                code.color = parent.color
             yield code
             for child in code.children:
-                yield from rec(child, code.id, category)
+                yield from rec(child, code, category)
 
         for category, codes in self.categories.items():
             for code in codes:
@@ -222,6 +224,10 @@ def parse_codebook(data: Any, *, source: str = "<memory>") -> Codebook:
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """Load and validate a YAML codebook (None: the shipped default)."""
     p = Path(path) if path is not None else default_codebook_path()
+    if p.suffix.lower() == ".qdc":  # a REFI-QDA codebook from NVivo, ATLAS.ti, MAXQDA, QualCoder
+        from .export.qdc import read_qdc
+
+        return read_qdc(p)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:

@@ -101,8 +101,8 @@ def analysed_segments(segments: pd.DataFrame) -> pd.DataFrame:
 def expand_codings(codings: pd.DataFrame, codebook=None) -> pd.DataFrame:
     """One row per (segment, code) where the code or one of its sub-codes was applied."""
     if codings.empty:
-        return pd.DataFrame(columns=["doc_id", "seg_id", "code", "score"])
-    rows = codings[["doc_id", "seg_id", "code", "score"]]
+        return pd.DataFrame(columns=["doc_id", "seg_id", "code", "score", "evidence"])
+    rows = codings[["doc_id", "seg_id", "code", "score", "evidence"]]
     if codebook is not None:
         lineage: dict[str, list[str]] = {}
         for code in codebook.codes:

@@ -18,10 +18,10 @@ _UNITS = (
     "zéro un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
     "vingt trente quarante cinquante soixante cent cents mille"
 ).split()
-_NUM_WORD = r"(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
+NUMBER_WORD = r"(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
 #: A run of French number words joined by hyphens, spaces or "et" ("soixante et onze").
 NUMBER_WORDS = (
-    rf"(?:\d{{1,4}}|{_NUM_WORD}(?:(?:[- ]et[- ]|[- ]){_NUM_WORD})*)"
+    rf"(?:\d{{1,4}}|{NUMBER_WORD}(?:(?:[- ]et[- ]|[- ]){NUMBER_WORD})*)"
 )
 _NUMBER_RE = re.compile(rf"(?<![\w-]){NUMBER_WORDS}(?![\w-])", re.IGNORECASE)
 

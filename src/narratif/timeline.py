@@ -18,12 +18,15 @@ from typing import Iterable
 from spacy.tokens import Span
 
 from .models import Document, TimeExpression, TurningPoint
-from .temporal import NUMBER_WORDS, decade_start, spoken_year, words_to_int
+from .temporal import NUMBER_WORD, NUMBER_WORDS, decade_start, spoken_year, words_to_int
 
 _N = NUMBER_WORDS
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+_DECADES = "vingt|trente|quarante|cinquante|soixante|quatre-vingt"
 _UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
 _UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
+_PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, " 40": 1939, "libération": 1944,
+                 "occupation": 1940, "soixante-huit": 1968}
 #: How far (in sentences of the same speaker) an anchor still resolves relative expressions.
 ANCHOR_REACH = 25
 
@@ -33,15 +36,15 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("age", rf"\b(?:à|a|vers|depuis|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
     ("age", rf"\b(?:j'avais|il avait|elle avait|on avait|quand j'avais|j'ai eu) (?P<n>{_N}) ans\b"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
-    ("year", rf"\b(?:en|depuis|jusqu'en|dès|de|vers|avant|après|fin|début|année|l'année|mois de \w+|(?:{_MONTHS})) "
-             rf"(?P<n>1[0-9]\d\d|20\d\d|mille(?:[- ]\w+){{0,6}}|dix-neuf cent(?:[- ]\w+){{0,4}}|deux mille(?:[- ]\w+){{0,3}}"
-             rf"|(?:vingt|trente|quarante|cinquante|soixante|quatre-vingt)(?:[- ](?:et[- ])?\w+){{0,2}})\b"),
-    ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>(?:vingt|trente|quarante|cinquante|soixante|quatre-vingt)(?:[- ](?:et[- ])?\w+){{0,2}}|1[89]\d\d|20\d\d)\b"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>{_N})\b"),
+    ("year", rf"\b(?:de|avant|après|fin|début|arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) "
+             rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
                  r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
-    ("period", r"\b(?:pendant|après|avant|depuis) la (?:guerre|libération|occupation)\b|\ben (?:mai )?soixante-huit\b"
+    ("period", r"\b(?:pendant |après |avant |depuis |dans )?la (?:guerre(?: de (?:quatorze|quarante|14|39|40))?|libération|"
+               r"occupation)\b|\ben (?:mai )?soixante-huit\b"
                r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|gamine?s?|enfants?|étudiante?s?)\b"
                r"|\bpendant (?:mon|ma|mes) (?:enfance|jeunesse|études|adolescence)\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait|il y a) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
@@ -53,6 +56,18 @@ _PAST_MARKERS = re.compile(r"\b(?:autrefois|à l'époque|avant|quand j'étais|da
                            r"il y a \S+ ans)\b", re.IGNORECASE)
 _PRESENT_MARKERS = re.compile(r"\b(?:maintenant|aujourd'hui|actuellement|en ce moment|de nos jours|"
                               r"à présent)\b", re.IGNORECASE)
+
+
+_FUTURE_ENDINGS = ("rai", "ras", "ra", "ront")
+
+
+def _looks_future(tok) -> bool:
+    """The model often tags simple futures ("partirai") as present: check the ending against the lemma."""
+    low, lemma = tok.lower_, tok.lemma_.lower()
+    if low == lemma or not low.endswith(_FUTURE_ENDINGS):
+        return False
+    stem = lemma[:-1] if lemma.endswith("re") else lemma
+    return low.startswith(stem[:-1]) and len(low) > len(stem)
 
 
 def orientation(span: Span) -> str:
@@ -70,7 +85,10 @@ def orientation(span: Span) -> str:
             if any(c.dep_.startswith("aux") for c in tok.children):
                 past += 1
         elif "Pres" in tense and not tok.dep_.startswith("aux"):
-            pres += 1
+            if _looks_future(tok):
+                fut += 1
+            else:
+                pres += 1
     text = span.text
     if _FUTURE_MARKERS.search(text):
         fut += 1
@@ -145,8 +163,8 @@ def find_expressions(text: str, *, reference_year: int | None = None,
                 if n is None:
                     continue
                 year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
-                if year is None or (n < 100 and n < 20 and not reference_year):
-                    continue  # "en deux" / "en dix": rarely a year when spoken short and small
+                if year is None or n < 20:
+                    continue  # "en deux" / "en dix": not a year when spoken short and small
                 value = str(year)
             elif kind == "date":
                 if n is not None:
@@ -172,6 +190,7 @@ def find_expressions(text: str, *, reference_year: int | None = None,
                     value = f"for:{n}y" if unit in _UNIT_YEARS and n is not None else None
             elif kind == "period":
                 value = m.group().lower()
+                year = next((y for key, y in _PERIOD_YEARS.items() if key in value), None)
             taken.append((s, e))
             found.append((s, e, kind, value, year))
     found.sort()

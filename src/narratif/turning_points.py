@@ -173,7 +173,7 @@ class TurningPointSettings:
     """
 
     min_score: float = 0.9
-    budget_per_sqrt: float = 0.65
+    budget_per_sqrt: float = 0.6
     min_budget: int = 1
     max_budget: int = 60
     min_gap: int = 1  # sentences: no two turning points closer than this (1 = not adjacent)
@@ -185,6 +185,7 @@ class TurningPointSettings:
     min_tokens: int = 2
     meta_penalty: float = 0.8
     place_bonus: float = 0.3
+    switch_bonus: float = 0.3
 
     def budget(self, n_sentences: int) -> int:
         b = int(round(self.budget_per_sqrt * math.sqrt(max(n_sentences, 0))))
@@ -327,7 +328,7 @@ class TurningPointTagger:
     """spaCy component: sets ``Span._.turning_point`` on every sentence of a Doc."""
 
     def __init__(self, nlp: Language | None = None, name: str = "narratif_turning_points", *,
-                 min_score: float = 0.9, budget_per_sqrt: float = 0.65):
+                 min_score: float = 0.9, budget_per_sqrt: float = 0.6):
         self.name = name
         self.min_score = min_score
         self.budget_per_sqrt = budget_per_sqrt
@@ -348,7 +349,7 @@ class TurningPointTagger:
 
 @Language.factory(
     "narratif_turning_points",
-    default_config={"min_score": 0.9, "budget_per_sqrt": 0.65},
+    default_config={"min_score": 0.9, "budget_per_sqrt": 0.6},
 )
 def make_turning_point_tagger(nlp: Language, name: str, min_score: float, budget_per_sqrt: float):
     return TurningPointTagger(nlp, name, min_score=min_score, budget_per_sqrt=budget_per_sqrt)
@@ -371,12 +372,24 @@ def score_sentences(parsed, *, settings: TurningPointSettings | None = None) -> 
     return out
 
 
+def _context_bonus(rows: list[tuple], s: TurningPointSettings) -> None:
+    """Reward the switch from background (imparfait) to a foreground event: the plot moves here."""
+    prev_background = False
+    for p, sent, span, cand in rows:
+        fg, imp, pres = TurningPointScorer.tense_profile(span)
+        if cand is not None and fg and prev_background and s.switch_bonus:
+            cand["score"] = round(cand["score"] + s.switch_bonus, 3)
+            cand["evidence"] += "; switch: imparfait→passé composé"
+        prev_background = bool(imp) and not fg
+
+
 def detect_turning_points(document: Document, parsed, *,
                           settings: TurningPointSettings | None = None) -> list[TurningPoint]:
     """The document's strongest turning points, in text order (interviewer turns skipped)."""
     s = settings or TurningPointSettings()
     rows = score_sentences(parsed, settings=s)
     budget = s.budget(len(rows))
+    _context_bonus(rows, s)
     ranked = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] >= s.min_score),
                     key=lambda i: -rows[i][3]["score"])
     kept: list[int] = []

@@ -30,6 +30,18 @@ class LexiconHits:
     evidence: list[dict[int, list[str]]]  # per doc: code index -> matched phrases (document order)
 
 
+def surface_variants(term: str) -> list[str]:
+    """Lower-case forms to match besides the lemma: the term and a plural of each word.
+
+    The lemmatizer sometimes reads a plural noun as a participle ("élus" -> "élire"),
+    so the lower-case pass also carries the regular plural.
+    """
+    low = term.lower()
+    words = low.split(" ")
+    plural = [w if w[-1:] in ("s", "x", "z") or not w[-1:].isalpha() or len(w) < 3 else w + "s" for w in words]
+    return list(dict.fromkeys([low, " ".join(plural)]))
+
+
 class LexiconMatcher:
     """Matches every code's terms; a child's hits also count for its ancestors."""
 
@@ -64,7 +76,7 @@ class LexiconMatcher:
                 if items:
                     key = f"{cid}\x1f{kind}"
                     self._lemma.add(key, [lemma_docs[t] for t in items])
-                    self._lower.add(key, [nlp.make_doc(t.lower()) for t in items])
+                    self._lower.add(key, [nlp.make_doc(v) for t in items for v in surface_variants(t)])
             if ex:
                 self._lemma.add(cid + _EXCL, [lemma_docs[t] for t in ex])
                 self._lower.add(cid + _EXCL, [nlp.make_doc(t.lower()) for t in ex])

@@ -15,6 +15,7 @@ Every file either yields text or raises :class:`QuarantineError` with reason
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 import threading
@@ -26,7 +27,14 @@ from statistics import median
 
 from .base import Block, Extracted, QuarantineError, register_reader
 
-__all__ = ["read_pdf", "PdfLine", "layout_paragraphs"]
+__all__ = ["read_pdf", "PdfLine", "Dehyphenator", "order_page", "remove_furniture", "layout_paragraphs"]
+
+try:  # the C API directly for the per-character boxes: the wrapper allocates on every call
+    import pypdfium2.raw as pdfium_c
+
+    _RECT = pdfium_c.FS_RECTF()
+except ImportError:  # pragma: no cover - pypdfium2 is a dependency; pdfplumber alone still works
+    pdfium_c = None
 
 #: PDFium is not thread-safe: one lock serialises every call into it.
 _PDFIUM_LOCK = threading.Lock()
@@ -45,7 +53,6 @@ _SUSPECT_RE = re.compile(
     r"(?:(?<=[^\W\d_])|(?<=[.,;:!?»)]))(?P<sup>\d{1,3})(?!\d)(?![^\W\d_])"
     r"|(?:^|(?<=[\s.,;:]))(?P<sup2>\d{1,3})(?=[^\W\d_])"
     r"|(?P<low>[a-zà-ÿ])(?=[A-ZÀ-Þ])")
-_TERMINAL = tuple(".!?:;»…)\"”")
 
 #: Second elements of French compounds and inverted clitics ("dit-il", "peut-être").
 _COMPOUND_TAILS = frozenset(
@@ -80,7 +87,6 @@ class PdfLine:
 def _pdfium_lines(path: Path, *, max_pages: int, deadline: float) -> tuple[list[list[PdfLine]], str | None, int]:
     """Lines per page from PDFium; returns (pages, metadata title, pages with images)."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     try:
         doc = pdfium.PdfDocument(str(path))  # password=None also tries the empty password
@@ -222,7 +228,10 @@ def _box(textpage, first: int, astral: list[int] | None, k: int) -> tuple[float,
     index = first + k
     if astral is not None:  # code point → PDFium character index
         index += astral[min(index, len(astral) - 1)]
-    return textpage.get_charbox(index, loose=True)
+    rect = _RECT
+    if not pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, index, ctypes.byref(rect)):
+        return (0.0, 0.0, 0.0, 0.0)
+    return rect.left, rect.bottom, rect.right, rect.top
 
 
 def _has_images(page, pdfium_c) -> bool:
@@ -420,7 +429,7 @@ class Dehyphenator:
         """``left``-``right`` split over two lines; ``before``/``after`` are the characters around them."""
         if not left or not right or left[-1].isdigit() or right[0].isdigit():
             return True
-        if right[0].isupper() or after in _HYPHENS or before in _HYPHENS:
+        if right[0].isupper() or (after and after in _HYPHENS) or (before and before in _HYPHENS):
             return True  # "Saint-|Simon", "sur-|le-champ", "sur-le-|champ"
         lo, ro = left.lower(), right.lower()
         compound, joined = f"{lo}-{ro}", lo + ro
@@ -619,7 +628,7 @@ def read_pdf(path: Path, *, max_pages: int = MAX_PAGES, max_seconds: float = MAX
         warnings.append(f"{image_pages} page(s) are images without a text layer (needs OCR)")
     ordered = [order_page(lines) for lines in pages]
     cleaned, _ = remove_furniture(ordered)
+    if not any(cleaned):  # a lone number or a one-line page is content when it is all there is
+        cleaned = ordered
     text, blocks, spans = layout_paragraphs(cleaned)
-    if not text.strip():
-        raise QuarantineError("empty", f"{path.name}: only page furniture (headers, page numbers), no body text")
     return Extracted(text=text, blocks=blocks, pages=spans, title=_title(meta_title, text), warnings=warnings)

@@ -57,7 +57,7 @@ class TopicSettings:
     #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
     lemmatize: bool = False
     #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
-    outlier_threshold: float = 0.3
+    outlier_threshold: float = 0.45
     n_representatives: int = 3
     n_nearest_codes: int = 3
     #: a topic whose best code similarity is below this is "emergent"

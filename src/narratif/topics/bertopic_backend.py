@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from bertopic import BERTopic
 from bertopic.backend import BaseEmbedder
+from bertopic.vectorizers import ClassTfidfTransformer
 
 from ..embeddings import EmbeddingBackend
 from ._base import OUTLIER, TopicSettings
@@ -83,6 +84,7 @@ class SegmentTopicModel:
             language="french", embedding_model=BackendEmbedder(self.backend) if self.backend else None,
             umap_model=umap_model, hdbscan_model=hdbscan_model,
             vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 10))),
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=s.top_n_words, calculate_probabilities=False, verbose=False, **kwargs,
         )
 
@@ -111,7 +113,8 @@ class SegmentTopicModel:
             topics, probs = new, np.where(moved, sims, probs)
             assigned_by[moved] = NEAREST
             self.model_.update_topics(docs, topics=topics.tolist(), top_n_words=s.top_n_words,
-                                      vectorizer_model=self.model_.vectorizer_model)
+                                      vectorizer_model=self.model_.vectorizer_model,
+                                      ctfidf_model=self.model_.ctfidf_model)
             self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
             self._sync_topic_embeddings(topics)
         else:

@@ -18,11 +18,12 @@ SPOKEN_FILLERS = frozenset("""
 euh heu hein ben bah beh ouais ouai mh mhm hm hum bon voilà voila quoi enfin ah oh eh oui non
 ok okay pff bref genre truc trucs machin chose choses fait faire dire dit dis disait
 vrai vraiment bien ouf tiens ouh là-bas ça ca cela ceci y
-qu jusqu lorsqu puisqu quelqu aujourd presqu mm mmh hmm pf xx xxx
+qu jusqu lorsqu puisqu quelqu aujourd presqu mm mmh hmm pf xx xxx nan cetera
+sais sait vois voit crois pense disons accord effectivement absolument justement forcément exemple
 """.split())
 
-#: Transcription markup ("[pause]", "[rire de Julie]", "[suite de syllabes incompréhensibles]").
-_MARKUP_RE = re.compile(r"\[[^\]\n]{1,60}\]")
+#: Transcription markup ("[pause]", "[rire de Julie]", "{suite de syllabes incompréhensibles}").
+_MARKUP_RE = re.compile(r"\[[^\]\n]{1,60}\]|\{[^}\n]{1,60}\}")
 
 
 def strip_markup(text: str) -> str:

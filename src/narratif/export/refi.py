@@ -1,0 +1,340 @@
+"""What the REFI-QDA project (.qdpx) and codebook (.qdc) formats share.
+
+Stable GUIDs (uuid5, so a re-export of the same store is diffable), XML text
+cleaning, a safe XML parser and a guarded zip reader for files that come back
+from other people's software, atomic writes, and the code tree both formats carry.
+
+A narratif code travels with its id and its matching vocabulary in a short YAML
+trailer at the end of the REFI ``Description`` (after ``--- narratif ---``): QDA
+software shows it as text and keeps it, and reading it back restores the id, so a
+codebook survives NVivo, ATLAS.ti, MAXQDA or QualCoder without losing its keywords.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable
+
+import yaml
+from lxml import etree
+
+NS_PROJECT = "urn:QDA-XML:project:1.0"
+NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
+ORIGIN = "narratif"
+#: Namespace of every GUID narratif makes; never change it, or re-exports stop diffing.
+GUID_NAMESPACE = uuid.UUID("6f1d3c52-8a0e-5b7e-9c41-2d5a7f0b9e13")
+TRAILER = "--- narratif ---"
+
+#: Names and colours of the groups the codebook categories become.
+CATEGORY_LABELS = {
+    "themes": "Thèmes", "dimensions": "Dimensions", "levers": "Leviers et outils", "miaou": "MIAOU",
+    "turning_points": "Points de bascule",
+}
+CATEGORY_COLORS = {"themes": "#4c72b0", "dimensions": "#55a868", "levers": "#c44e52", "miaou": "#8172b2",
+                   "turning_points": "#ccb974"}
+TURNING_POINT_LABELS = {
+    "rencontre": "Rencontre", "rupture": "Rupture", "decision": "Décision", "revelation": "Révélation",
+    "resolution": "Résolution", "mobilite": "Mobilité",
+}
+TURNING_POINT_COLORS = {
+    "rencontre": "#17becf", "rupture": "#d62728", "decision": "#2ca02c", "revelation": "#9467bd",
+    "resolution": "#bcbd22", "mobilite": "#ff7f0e",
+}
+
+# Limits for files read back from other software (zip bombs, runaway XML).
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
+MAX_MEMBERS = 100_000
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+
+
+class RefiError(ValueError):
+    """A .qdpx or .qdc file that cannot be read safely or does not follow the standard."""
+
+
+def guid(*parts: object) -> str:
+    """A GUID derived from what it names (same input, same GUID, across runs and machines)."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def norm_guid(value: str | None) -> str:
+    """GUIDs compare lower-case and without braces (``{ABC-...}`` is allowed by the schema)."""
+    m = _GUID_RE.match((value or "").strip())
+    return m.group(1).lower() if m else (value or "").strip().lower()
+
+
+def xml_text(value: object) -> str:
+    """Text XML 1.0 can carry (form feeds from PDFs and other control characters dropped)."""
+    return _XML_BAD.sub("", "" if value is None else str(value))
+
+
+def slugify(name: str) -> str:
+    """A codebook id from a code name ("Coopération élargie" -> "cooperation_elargie")."""
+    s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    s = re.sub(r"[^a-z0-9]+", "_", s).strip("_") or "code"
+    return s if s[0].isalpha() else f"c_{s}"
+
+
+def safe_parser() -> etree.XMLParser:
+    """An lxml parser that never resolves entities nor reaches the network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           remove_blank_text=False, huge_tree=False, collect_ids=False)
+
+
+def parse_xml(data: bytes, *, source: str) -> etree._Element:
+    try:
+        root = etree.fromstring(data, parser=safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise RefiError(f"{source}: not well-formed XML: {exc}") from None
+    return root
+
+
+def local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def children(el: etree._Element, name: str) -> list[etree._Element]:
+    """Child elements by local name, whatever namespace the producing tool used."""
+    return [c for c in el if local(c.tag) == name]
+
+
+def child(el: etree._Element, name: str) -> etree._Element | None:
+    found = children(el, name)
+    return found[0] if found else None
+
+
+def child_text(el: etree._Element, name: str) -> str:
+    c = child(el, name)
+    return (c.text or "") if c is not None else ""
+
+
+# -- zip files ----------------------------------------------------------------------------
+def _safe_member_name(name: str) -> str | None:
+    """The normalised member name, or None when it could escape the archive."""
+    n = name.replace("\\", "/")
+    p = PurePosixPath(n)
+    if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in p.parts:
+        return None
+    return str(p)
+
+
+def read_zip(path: str | Path, *, wanted: Callable[[str], bool] = lambda n: True) -> dict[str, bytes]:
+    """Members of a zip file, guarded against traversal names and decompression bombs."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RefiError(f"{path}: not a readable zip archive: {exc}") from None
+    out: dict[str, bytes] = {}
+    total = 0
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise RefiError(f"{path}: {len(infos)} members, more than {MAX_MEMBERS}")
+        for info in infos:
+            if info.is_dir():
+                continue
+            name = _safe_member_name(info.filename)
+            if name is None:
+                raise RefiError(f"{path}: unsafe member name {info.filename!r}")
+            if not wanted(name):
+                continue
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise RefiError(f"{path}: member {name} is {info.file_size} bytes, over the limit")
+            if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise RefiError(f"{path}: member {name} compresses {info.file_size / max(info.compress_size, 1):.0f}"
+                                " times: refusing a possible zip bomb")
+            total += info.file_size
+            if total > MAX_TOTAL_BYTES:
+                raise RefiError(f"{path}: more than {MAX_TOTAL_BYTES} bytes once uncompressed")
+            with zf.open(info) as fh:  # the declared size can lie: read at most one byte more
+                data = fh.read(info.file_size + 1)
+            if len(data) > info.file_size:
+                raise RefiError(f"{path}: member {name} is larger than its header says")
+            out[name] = data
+    return out
+
+
+def atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` then rename onto ``target``: readers never see half a file."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+# -- the code tree ------------------------------------------------------------------------
+@dataclass
+class QdaCode:
+    """A REFI-QDA code; ``meta`` is what the narratif trailer of its description says."""
+
+    guid: str
+    name: str
+    is_codable: bool = True
+    color: str | None = None
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+    parent: str | None = None  # guid of the parent code
+    children: list["QdaCode"] = field(default_factory=list)
+
+    @property
+    def narratif_id(self) -> str | None:
+        return self.meta.get("id")
+
+    def walk(self) -> Iterable["QdaCode"]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+def describe(description: str, meta: dict) -> str:
+    """Human description followed by the machine-readable trailer."""
+    tail = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100, default_flow_style=None).strip()
+    return f"{description.strip()}\n\n{TRAILER}\n{tail}" if description.strip() else f"{TRAILER}\n{tail}"
+
+
+def split_description(text: str) -> tuple[str, dict]:
+    """(human description, trailer mapping); a damaged trailer is kept as plain text."""
+    text = (text or "").replace("\r\n", "\n")
+    head, sep, tail = text.partition(TRAILER)
+    if not sep:
+        return text.strip(), {}
+    try:
+        meta = yaml.safe_load(tail)
+    except yaml.YAMLError:
+        return text.strip(), {}
+    if not isinstance(meta, dict):
+        return text.strip(), {}
+    return head.strip(), meta
+
+
+def codebook_codes(codebook, *, turning_points: Iterable[str] = tuple(TURNING_POINT_LABELS),
+                   extra: Iterable[str] = ()) -> list[QdaCode]:
+    """The codebook as REFI codes: one non-codable group per category, codes nested below.
+
+    ``extra`` are code ids found in codings but absent from the codebook; they go in
+    their own group so nothing coded is lost.
+    """
+    groups: list[QdaCode] = []
+
+    def make(code, parent_guid: str) -> QdaCode:
+        meta = {"id": code.id}
+        for key in ("keywords", "strong_keywords", "exclusions", "examples"):
+            if getattr(code, key):
+                meta[key] = list(getattr(code, key))
+        node = QdaCode(guid=guid("code", code.id), name=code.label, color=code.color, parent=parent_guid,
+                       description=code.description, meta=meta)
+        node.children = [make(c, node.guid) for c in code.children]
+        return node
+
+    for category, codes in codebook.categories.items():
+        group = QdaCode(guid=guid("category", category), name=CATEGORY_LABELS.get(category, category),
+                        is_codable=False, color=CATEGORY_COLORS.get(category), meta={"category": category})
+        group.children = [make(c, group.guid) for c in codes]
+        groups.append(group)
+    tp = list(turning_points)
+    if tp:
+        group = QdaCode(guid=guid("category", "turning_points"), name=CATEGORY_LABELS["turning_points"],
+                        is_codable=False, color=CATEGORY_COLORS["turning_points"],
+                        meta={"category": "turning_points"})
+        group.children = [QdaCode(guid=guid("turning_point", t), name=TURNING_POINT_LABELS.get(t, t),
+                                  color=TURNING_POINT_COLORS.get(t), parent=group.guid,
+                                  meta={"turning_point": t}) for t in tp]
+        groups.append(group)
+    extra = sorted(set(extra))
+    if extra:
+        group = QdaCode(guid=guid("category", "other"), name="Autres codes", is_codable=False,
+                        meta={"category": "other"})
+        group.children = [QdaCode(guid=guid("code", e), name=e, parent=group.guid, meta={"id": e}) for e in extra]
+        groups.append(group)
+    return groups
+
+
+def codes_to_xml(parent: etree._Element, codes: Iterable[QdaCode], ns: str) -> None:
+    """Append ``<Code>`` elements (recursively) under ``parent``."""
+    for code in codes:
+        attrs = {"guid": code.guid, "name": xml_text(code.name), "isCodable": "true" if code.is_codable else "false"}
+        if code.color:
+            attrs["color"] = code.color
+        el = etree.SubElement(parent, f"{{{ns}}}Code", attrs)
+        text = describe(code.description, code.meta) if code.meta else code.description
+        if text:
+            etree.SubElement(el, f"{{{ns}}}Description").text = xml_text(text)
+        codes_to_xml(el, code.children, ns)
+
+
+def codes_from_xml(codes_el: etree._Element | None, parent: str | None = None) -> list[QdaCode]:
+    """``<Code>`` children of a ``<Codes>`` (or ``<Code>``) element, as a tree."""
+    out: list[QdaCode] = []
+    if codes_el is None:
+        return out
+    for el in children(codes_el, "Code"):
+        description, meta = split_description(child_text(el, "Description"))
+        color = el.get("color")
+        if color and re.fullmatch(r"#[0-9A-Fa-f]{3}", color):
+            color = "#" + "".join(ch * 2 for ch in color[1:])
+        if color and not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+            color = None
+        node = QdaCode(guid=norm_guid(el.get("guid")), name=el.get("name") or "", color=color and color.lower(),
+                       is_codable=(el.get("isCodable", "true").strip().lower() in ("true", "1")),
+                       description=description, meta=meta, parent=parent)
+        node.children = codes_from_xml(el, node.guid)
+        out.append(node)
+    return out
+
+
+def assign_ids(codes: Iterable[QdaCode]) -> dict[str, str]:
+    """guid -> narratif code id for every codable code that is not a turning-point type.
+
+    Codes that came from narratif keep their id; others get their slugified name,
+    prefixed by their parent's id for sub-codes (as in the shipped codebook).
+    """
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def unique(base: str) -> str:
+        cand, n = base, 2
+        while cand in taken:
+            cand, n = f"{base}_{n}", n + 1
+        taken.add(cand)
+        return cand
+
+    # narratif ids first, so a foreign code never steals one
+    for top in codes:
+        for c in top.walk():
+            if c.narratif_id and c.narratif_id not in taken:
+                ids[c.guid] = c.narratif_id
+                taken.add(c.narratif_id)
+
+    def rec(code: QdaCode, parent_id: str | None) -> None:
+        if "category" in code.meta or "turning_point" in code.meta:
+            my_id = None
+        elif code.guid in ids:
+            my_id = ids[code.guid]
+        else:
+            slug = slugify(code.name)
+            my_id = unique(f"{parent_id}.{slug}" if parent_id else slug)
+            ids[code.guid] = my_id
+        for c in code.children:
+            rec(c, my_id)
+
+    for top in codes:
+        rec(top, None)
+    return ids

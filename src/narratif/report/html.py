@@ -1,0 +1,207 @@
+"""``report.html``: one self-contained, offline page (plotly.js embedded once, no CDN, no web fonts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from ..narrative import MIAOU
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+TP_LABELS = {"rencontre": "rencontre", "rupture": "rupture", "decision": "décision", "revelation": "révélation",
+             "resolution": "résolution", "mobilite": "mobilité"}
+ORIENTATION = {"past": "passé", "present": "présent", "future": "futur"}
+
+
+class _Figures:
+    """Turns figures into HTML divs; only the first one carries plotly.js."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, fig: go.Figure, *, height: int = 420) -> Markup:
+        fig.update_layout(height=height, font=dict(family=_FONT, size=12), margin=dict(l=10, r=10, t=40, b=10),
+                          template="plotly_white")
+        html = pio.to_html(fig, include_plotlyjs=(self.n == 0), full_html=False, include_mathjax=False,
+                           config={"displaylogo": False, "responsive": True}, div_id=f"fig{self.n}")
+        self.n += 1
+        return Markup(html)
+
+
+def table(df: pd.DataFrame | None, columns: dict[str, str], *, max_rows: int = 60,
+          fmt: dict[str, str] | None = None) -> Markup:
+    """An HTML table of the chosen columns with French headers; quotes keep their line breaks."""
+    if df is None or df.empty:
+        return Markup('<p class="none">Aucun résultat pour cette mesure.</p>')
+    fmt = fmt or {}
+    cols = [c for c in columns if c in df.columns]
+    head = "".join(f"<th>{escape(columns[c])}</th>" for c in cols)
+    body = []
+    for row in df[cols].head(max_rows).itertuples(index=False):
+        cells = []
+        for c, v in zip(cols, row):
+            if v is None or (isinstance(v, float) and v != v):
+                s = ""
+            elif c in fmt:
+                s = fmt[c].format(v)
+            else:
+                s = str(v)
+            cells.append(f"<td>{escape(s)}</td>".replace("\n", "<br>"))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f'<p class="note">{len(df) - max_rows} lignes de plus dans analysis.xlsx.</p>'
+            if len(df) > max_rows else "")
+    return Markup(f'<div class="tbl"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+                  f"</table></div>{more}")
+
+
+def _heatmaps(data, fig: _Figures) -> list[dict[str, Any]]:
+    cbg = data.tables["code_by_group"]
+    if cbg.empty:
+        return []
+    book = data.codebook
+    order = [c.id for c in book.codes if c.parent is None and c.category in ("themes", "levers", "miaou")] \
+        if book is not None else sorted(cbg["code"].unique())
+    out = []
+    for attr in data.group_attributes[:4]:
+        d = cbg[(cbg["attribute"] == attr) & cbg["code"].isin(order)]
+        if d.empty:
+            continue
+        share = d.pivot(index="code", columns="group", values="share_segments").reindex(
+            [c for c in order if c in set(d["code"])])
+        spec = d.pivot(index="code", columns="group", values="specificity").reindex(share.index)
+        n = d.pivot(index="code", columns="group", values="n_segments").reindex(share.index)
+        labels = [data.label(c) for c in share.index]
+        text = spec.map(lambda v: f"{v:+.1f}" if abs(v) >= 2 else "")
+        hover = [[f"{labels[i]}<br>{attr} = {g}<br>{int(n.iat[i, j])} segments ({share.iat[i, j]:.1%})"
+                  f"<br>spécificité {spec.iat[i, j]:+.1f}" for j, g in enumerate(share.columns)]
+                 for i in range(len(labels))]
+        f = go.Figure(go.Heatmap(z=(share * 100).round(1).values, x=[str(g) for g in share.columns], y=labels,
+                                 text=text.values, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
+                                 colorscale="Blues", colorbar=dict(title="% segments")))
+        f.update_layout(title=f"Part des segments codés, par {attr} (chiffres : spécificité ≥ |2|)",
+                        yaxis=dict(autorange="reversed"))
+        out.append({"attribute": attr, "figure": fig(f, height=max(360, 26 * len(labels) + 140))})
+    return out
+
+
+def _cooccurrence(data, fig: _Figures) -> Markup | None:
+    co = data.tables["code_cooccurrence"]
+    if co.empty:
+        return None
+    codes = sorted(set(co["code_a"]) | set(co["code_b"]), key=lambda c: data.label(c))
+    m = pd.DataFrame(0.0, index=codes, columns=codes)
+    for r in co.itertuples(index=False):
+        m.loc[r.code_a, r.code_b] = m.loc[r.code_b, r.code_a] = r.c_coefficient
+    labels = [data.label(c) for c in codes]
+    f = go.Figure(go.Heatmap(z=m.values.round(3), x=labels, y=labels, colorscale="Purples",
+                             colorbar=dict(title="C"), hovertemplate="%{y}<br>%{x}<br>C = %{z}<extra></extra>"))
+    f.update_layout(title="Co-occurrence des codes dans un même segment (coefficient C)",
+                    yaxis=dict(autorange="reversed"), xaxis=dict(tickangle=-40))
+    return fig(f, height=max(420, 24 * len(codes) + 200))
+
+
+def _turning_points(data, fig: _Figures) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tg = data.tables["turning_points_by_group"]
+    if not tg.empty:
+        attr = tg["attribute"].iloc[0]
+        d = tg[tg["attribute"] == attr]
+        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=g["group"].astype(str), y=g["per_document"],
+                              customdata=g["n"], hovertemplate="%{x}: %{y:.2f} par document (%{customdata})")
+                       for t, g in d.groupby("type")])
+        f.update_layout(barmode="stack", title=f"Tournants par type et par {attr} (nombre moyen par document)")
+        out["by_group"] = fig(f)
+    tt = data.tables["turning_points_by_time"]
+    for axis, g in (tt.groupby("axis") if not tt.empty else []):
+        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=h["bin"], y=h["n"]) for t, h in g.groupby("type")])
+        f.update_layout(barmode="stack", title=f"Tournants par {axis}", xaxis=dict(categoryorder="category ascending"))
+        out.setdefault("by_time", []).append(fig(f, height=360))
+    return out
+
+
+def _topics(data, fig: _Figures) -> Markup | None:
+    t = data.topics
+    if t is None or t.empty or "size" not in t.columns:
+        return None
+    t = t.sort_values("size")
+    f = go.Figure(go.Bar(x=t["size"], y=t.get("label", t.get("topic_id")).astype(str), orientation="h",
+                         marker_color=["#d62728" if bool(e) else "#1f77b4" for e in t.get("emergent", [False] * len(t))]))
+    f.update_layout(title="Thèmes émergents (topics) : nombre de segments (rouge : hors codebook)")
+    return fig(f, height=max(320, 22 * len(t) + 120))
+
+
+def _collectives(data, fig: _Figures) -> list[dict[str, Any]]:
+    ct, orient = data.tables["collective_timeline"], data.tables["collective_orientation"]
+    themes, div = data.tables["collective_themes"], data.tables["collective_divergences"]
+    names = sorted(set(ct["collectif"]) | set(orient["collectif"]) | set(themes["collectif"]))
+    out = []
+    colors = {"obstacle": "#d62728", "levier": "#2ca02c"}
+    for name in names:
+        item: dict[str, Any] = {"name": name}
+        c = ct[ct["collectif"] == name]
+        if not c.empty:
+            traces = []
+            for (src, pol), g in c.groupby([c["source"], c["polarity"].fillna("")]):
+                label = ("tournant" + (f" ({pol})" if pol else "")) if src == "tournant" else "date citée"
+                hover = [f"<b>{y}</b> · {r} — {TP_LABELS.get(t, t)}<br>{_wrap(x)}<br><i>{ref}</i>"
+                         for y, r, t, x, ref in zip(g["year"], g["role"], g["type"], g["text"], g["ref"])]
+                traces.append(go.Scatter(
+                    x=g["year"], y=g["role"], mode="markers", name=label, hovertext=hover, hoverinfo="text",
+                    marker=dict(size=12 if src == "tournant" else 8, symbol="diamond" if src == "tournant" else "circle",
+                                color=colors.get(pol, "#1f77b4" if src == "tournant" else "#aaaaaa"),
+                                line=dict(width=1, color="#333"))))
+            f = go.Figure(traces)
+            f.update_layout(title=f"Frise commune — {name} : qui raconte quoi, quand",
+                            xaxis=dict(title="année"), yaxis=dict(title="voix (rôle)"))
+            item["timeline"] = fig(f, height=max(300, 40 * c["role"].nunique() + 160))
+        o = orient[orient["collectif"] == name]
+        if not o.empty:
+            f = go.Figure([go.Bar(name=ORIENTATION[k], x=o["role"], y=o[f"share_{k}"] * 100) for k in ORIENTATION])
+            f.update_layout(barmode="stack", title=f"Passé / présent / futur par voix — {name} (% des phrases datées)")
+            item["orientation"] = fig(f, height=320)
+        item["themes"] = themes[themes["collectif"] == name]
+        item["divergences"] = div[div["collectif"] == name]
+        item["events"] = c[c["source"] == "tournant"]
+        out.append(item)
+    return out
+
+
+def _wrap(text: Any, width: int = 80) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(str(escape(str(text))), width))
+
+
+def write_html(data, path: Path) -> Path:
+    fig = _Figures()
+    t = data.tables
+    theme_rows = pd.DataFrame([
+        {"theme": data.label(k), "n": v, "share": data.totals["theme_shares"].get(k, 0.0),
+         "quotes": "\n".join(data.theme_quotes.get(k, []))}
+        for k, v in data.totals["theme_counts"].items()])
+    overview = None
+    if data.totals["theme_counts"]:
+        f = go.Figure(go.Bar(x=theme_rows["theme"], y=theme_rows["share"] * 100,
+                             marker_color=[data.codebook.get(k).color or "#1f77b4" for k in data.totals["theme_counts"]],
+                             hovertemplate="%{x}: %{y:.1f} % des segments<extra></extra>"))
+        f.update_layout(title="Les six thèmes de l'étude : part des segments analysés", yaxis=dict(title="%"))
+        overview = fig(f, height=360)
+    context = {
+        "data": data, "t": t, "overview": overview, "table": table, "theme_rows": theme_rows,
+        "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
+        "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
+        "tp_labels": TP_LABELS,
+    }
+    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    html = env.get_template("report.html.j2").render(**context)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path

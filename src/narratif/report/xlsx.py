@@ -1,0 +1,61 @@
+"""``analysis.xlsx``: one sheet per table (openpyxl, write-only for speed)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+MAX_CELL = 32_000
+MAX_ROWS = 1_000_000
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """Excel sheet names: ≤ 31 characters, no []:*?/\\, unique."""
+    base = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31]
+    cand, i = base, 2
+    while cand.lower() in used:
+        suffix = f"~{i}"
+        cand, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(cand.lower())
+    return cand
+
+
+def _cell(v):
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if isinstance(v, (list, tuple, set)):
+        v = ", ".join(map(str, v))
+    if hasattr(v, "item") and not isinstance(v, str):
+        try:
+            return v.item()
+        except (ValueError, AttributeError):
+            v = str(v)
+    if isinstance(v, str):
+        v = ILLEGAL_CHARACTERS_RE.sub("", v)
+        return v[:MAX_CELL]
+    if isinstance(v, (int, bool)):
+        return v
+    return str(v)
+
+
+def write_xlsx(data, path: Path) -> Path:
+    sheets = {"documents": data.documents, **data.tables}
+    if data.topics is not None:
+        sheets["topics"] = data.topics
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    for name, df in sheets.items():
+        ws = wb.create_sheet(sheet_name(name, used))
+        ws.append([str(c) for c in df.columns])
+        for row in df.head(MAX_ROWS).itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+    tmp = path.with_suffix(".tmp.xlsx")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path

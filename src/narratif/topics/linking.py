@@ -1,0 +1,90 @@
+"""Topics against the codebook: nearest codes, and what the codebook misses.
+
+A code is embedded from its label, description and examples; a topic from the
+centroid of its segments. Both are compared after removing the corpus mean
+vector (see :mod:`.bertopic_backend`). A topic whose best code stays below the
+threshold is *emergent*: something narrators talk about that no code expects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class CodeProfile:
+    """What a code is compared with: ids, labels and the texts embedded for them."""
+
+    ids: list[str]
+    labels: list[str]
+    texts: list[str]
+
+
+def _as_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return " ; ".join(str(v) for v in value if v is not None)
+    return str(value)
+
+
+def code_profile(codebook) -> CodeProfile | None:
+    """Code texts from a codebook exposing ``.codes`` (id, label, description, …examples/keywords)."""
+    codes = getattr(codebook, "codes", None)
+    if codes is None:
+        return None
+    if not isinstance(codes, pd.DataFrame):
+        codes = pd.DataFrame(codes)
+    if codes.empty or "id" not in codes.columns:
+        return None
+    extra = [c for c in ("description", "examples", "keywords", "lexicon") if c in codes.columns]
+    texts = []
+    for _, row in codes.iterrows():
+        parts = [_as_text(row.get("label"))] + [_as_text(row.get(c)) for c in extra]
+        texts.append(". ".join(p for p in parts if p))
+    labels = [_as_text(v) for v in codes.get("label", codes["id"])]
+    return CodeProfile(ids=[str(i) for i in codes["id"]], labels=labels, texts=texts)
+
+
+def seed_words(codebook, stop_words: set[str], *, max_words: int = 8) -> list[list[str]]:
+    """Seed word lists for BERTopic's guided mode: content words of each code's label, keywords, description."""
+    import re
+
+    profile = code_profile(codebook)
+    if profile is None:
+        return []
+    out = []
+    for text in profile.texts:
+        words = []
+        for w in re.findall(r"(?u)\b\w\w+\b", text.lower()):
+            if w not in stop_words and w not in words and not w.isdigit():
+                words.append(w)
+        if words:
+            out.append(words[:max_words])
+    return out
+
+
+def link_topics(topic_vectors: np.ndarray, code_vectors: np.ndarray, profile: CodeProfile, *,
+                n_nearest: int, emergent_threshold: float) -> list[dict]:
+    """For each topic row: nearest codes (JSON), best code, its similarity, emergent flag.
+
+    Both matrices must already be centred and L2-normalised.
+    """
+    out = []
+    if len(code_vectors) == 0:
+        return [{"nearest_codes": "[]", "best_code": None, "best_code_similarity": np.nan, "emergent": None}
+                for _ in range(len(topic_vectors))]
+    sim = topic_vectors @ code_vectors.T
+    for row in sim:
+        order = np.argsort(-row, kind="stable")[:n_nearest]
+        nearest = [{"code": profile.ids[j], "label": profile.labels[j], "similarity": round(float(row[j]), 4)}
+                   for j in order]
+        best = float(row[order[0]])
+        out.append({"nearest_codes": json.dumps(nearest, ensure_ascii=False), "best_code": profile.ids[order[0]],
+                    "best_code_similarity": round(best, 4), "emergent": bool(best < emergent_threshold)})
+    return out

@@ -1,0 +1,89 @@
+"""Timeline: French number words, temporal expressions on real oral text, anchoring."""
+
+from __future__ import annotations
+
+import pytest
+
+from narratif.ingest import ingest_file
+from narratif.models import TurningPoint
+from narratif.nlp import parse_document
+from narratif.temporal import decade_start, find_numbers, spoken_year, words_to_int
+from narratif.timeline import anchor_turning_points, extract_timeline, find_expressions, life_course
+
+
+@pytest.mark.parametrize("words,value", [
+    ("cinquante-deux", 52), ("quatre-vingt-dix-neuf", 99), ("mille neuf cent soixante-huit", 1968),
+    ("deux mille dix", 2010), ("soixante et onze", 71), ("dix-neuf cent vingt-et-un", 1921), ("1969", 1969),
+    ("bonjour", None),
+])
+def test_words_to_int(words, value):
+    assert words_to_int(words) == value
+
+
+def test_spoken_years_and_decades():
+    assert spoken_year(52) == 1952
+    assert spoken_year(5, reference_year=2019) == 2005
+    assert spoken_year(99, reference_year=2008) == 1999
+    assert spoken_year(1969) == 1969
+    assert decade_start(70) == 1970 and decade_start(71) is None
+    assert [v for _, _, v in find_numbers("arrivés en cinquante-deux à dix-huit ans")] == [52, 18]
+
+
+@pytest.mark.parametrize("text,kind,value,year", [
+    ("on est arrivés en cinquante-deux à Paris", "year", "1952", 1952),
+    ("dans les années soixante-dix on habitait là", "decade", "197X", 1970),
+    ("à dix-huit ans je suis parti", "age", "age:18", 1968),
+    ("deux ans après on a déménagé", "relative", "+2y", None),
+    ("l'année d'après elle est née", "relative", "+1y", None),
+    ("il était blessé dans la guerre de quatorze", "period", "dans la guerre de quatorze", 1914),
+    ("alors ils se sont installés là en dix-neuf cent vingt-et-un", "year", "1921", 1921),
+])
+def test_find_expressions(text, kind, value, year):
+    found = find_expressions(text, birth_year=1950)
+    assert (kind, value, year) in [(k, v, y) for _, _, k, v, y in found]
+
+
+def test_third_person_age_is_not_the_narrators_year():
+    [(_, _, kind, value, year)] = find_expressions("il avait cinquante ans", birth_year=1950)
+    assert (kind, value, year) == ("age", "age:50", None)
+
+
+def test_real_cfpp_interview_spoken_year(nlp, shared_dir):
+    doc = ingest_file(shared_dir / "corpora/cfpp2000/Mira_F_88_14e-v2.txt")
+    parsed = parse_document(nlp, doc)
+    tl = extract_timeline(doc, parsed, birth_year=1920)
+    arrived = [t for t in tl if t.kind == "year" and t.year == 1952]
+    assert arrived and "cinquante-deux" in arrived[0].expression
+    assert doc.text[arrived[0].start:arrived[0].end] == arrived[0].expression
+    assert arrived[0].orientation == "past"
+    # the interviewer's "vous êtes arrivés en cinquante-deux" is not the narrator's timeline
+    interviewer_sents = {s.sent_id for p in parsed if p.segment.role == "interviewer" for s in p.sentences}
+    assert not any(t.sent_id in interviewer_sents for t in tl)
+    assert {t.orientation for t in tl} <= {"past", "present", "future"}
+
+
+def test_real_story_relative_resolution_and_anchoring(nlp, shared_dir):
+    doc = ingest_file(shared_dir / "corpora/parisstories/2021_neesLeMemeMois.txt")
+    parsed = parse_document(nlp, doc)
+    tl = extract_timeline(doc, parsed)
+    assert any(t.year == 2010 and "deux mille dix" in t.expression for t in tl)
+    sent = next(s for p in parsed for s in p.sentences if "j'ai rencontré Maud" in s.text)
+    tp = TurningPoint(doc.doc_id, sent.seg_id, sent.sent_id, sent.start, sent.end, sent.text, "rencontre",
+                      "levier", 1.0, "test")
+    [anchored] = anchor_turning_points([tp], tl, parsed)
+    assert anchored.year == 2010 and "deux mille dix" in anchored.time_anchor
+
+
+def test_orientation_of_real_sentences(nlp):
+    from narratif.timeline import orientation
+
+    doc = nlp("je suis arrivée à Paris en février. maintenant je travaille ici. demain je partirai.")
+    assert [orientation(s) for s in doc.sents] == ["past", "present", "future"]
+
+
+def test_life_course_orders_by_year_then_narrative():
+    def tp(sid, year):
+        return TurningPoint("d", 0, sid, 0, 1, "x", "mobilite", None, 1.0, "", None, year)
+
+    ordered = life_course([tp(1, 1970), tp(2, None), tp(3, 1952), tp(4, None)])
+    assert [t.sent_id for t in ordered] == [3, 4, 1, 2]
