@@ -72,8 +72,10 @@ def check_configuration(inputs: Iterable[str | Path], settings: RunSettings) -> 
         if not settings.meta.is_file():
             raise ConfigurationError(f"metadata sidecar not found: {settings.meta}")
         from .attributes import load_attributes
+        from .ingest import iter_input_files
 
-        load_attributes(settings.meta)  # raises AttributeFileError naming the row
+        # raises AttributeFileError naming the file and row (missing key, duplicate, unknown file)
+        load_attributes(settings.meta).validate(list(iter_input_files(inputs)))
 
 
 def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None, codebook=None,

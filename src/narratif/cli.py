@@ -121,6 +121,49 @@ def serve(
                 name=name)
 
 
+@app.command()
+def code(
+    text: str = typer.Argument(..., help="A text to code, or the path of a file."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml)."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Where `narratif train` saved its model."),
+) -> None:
+    """Print the codes applied to a text (or file), with their score and evidence."""
+    from .coding import code_text
+
+    try:
+        df = code_text(text, codebook=codebook, models_dir=models_dir)  # a path or the text itself
+    except (ValueError, OSError) as exc:  # CodebookError is a ValueError
+        _fail(str(exc))
+    if df.empty:
+        console.print("no code applied")
+        return
+    table = Table(show_lines=False)
+    for col in ("seg_id", "code", "score", "evidence"):
+        table.add_column(col, overflow="fold")
+    for row in df.itertuples():
+        table.add_row(str(row.seg_id), row.code, f"{row.score:.2f}", row.evidence)
+    out_console.print(table)
+
+
+@app.command()
+def train(
+    codings: Path = typer.Argument(..., help="CSV of validated codings: text, code, accepted (1/0)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml)."),
+    models_dir: Path = typer.Option(Path("models"), "--models-dir", help="Where to save the fitted classifier."),
+) -> None:
+    """Fit the coding classifier on a team's validated codings; later runs use it."""
+    from .codebook import load_codebook
+    from .coding import train_classifier
+
+    if not codings.is_file():
+        _fail(f"no such file: {codings}")
+    try:
+        path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=models_dir)
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(f"coding classifier saved to {path}")
+
+
 export_app = typer.Typer(help="Export to REFI-QDA (NVivo, ATLAS.ti, MAXQDA, QualCoder).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

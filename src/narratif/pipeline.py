@@ -80,8 +80,9 @@ def plan_inputs(inputs: Iterable[str | Path], meta: Path | None = None) -> tuple
         from .attributes import load_attributes
 
         table = load_attributes(meta)
-        for problem in table.validate(files):
-            warnings.append(problem)
+        table.validate(files)  # a row naming no input file is a configuration error (names the row)
+        for f in table.without_attributes(files):
+            warnings.append(f"{f}: no row in {meta}; it has no case attributes")
     planned: list[InputFile] = []
     for f in files:
         attrs = table.for_file(f) if table is not None else {}

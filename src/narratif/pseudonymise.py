@@ -26,6 +26,13 @@ NAME_COLUMNS = {"prenom", "nom", "name", "nom_complet", "speaker", "speakers", "
 NOT_NAMES = {"enq", "enquêteur", "enquêtrice", "enqueteur", "enquetrice", "interviewer", "intervieweur",
              "speaker", "locuteur", "locutrice", "turns", "narrateur", "narratrice", "auteur", "inconnu",
              "unknown", "question", "réponse", "reponse", "les", "des", "une", "avec"}
+#: Columns holding codebook ids, labels, categories or measures: known names are replaced, but no NER
+#: runs on them (it would mistake labels such as "Victoires rapides" for persons).
+STRUCTURAL_COLUMNS = {"code", "code_a", "code_b", "item", "item_label", "category", "category_label", "attribute",
+                      "group", "type", "polarity", "kind", "voice", "source", "axis", "bin", "sequence", "ngram",
+                      "orientation", "method", "format", "status", "obstacle_type", "lever_type", "obstacle_source",
+                      "lever_source", "themes", "nearest_codes", "reading_a", "reading_b", "period", "roles", "role",
+                      "role_a", "role_b", "collectif", "groups", "theme", "label_code"}
 _KIND_PREFIX = {"interview": "Entretien", "story": "Récit", "monograph": "Monographie"}
 _TOKEN_SPLIT = re.compile(r"[\s_]+")
 _PAREN = re.compile(r"\s*\([^)]*\)\s*")
@@ -103,6 +110,7 @@ class Pseudonymiser:
         for doc_id in sorted(self.documents):
             self.document(doc_id)
         self._literals = self._literal_map()
+        self._literal_order = sorted(self._literals, key=len, reverse=True)
         self._name_re = self._compile()
 
     # -- pseudonyms ------------------------------------------------------------------------
@@ -157,18 +165,22 @@ class Pseudonymiser:
     # -- text ------------------------------------------------------------------------------
     def text(self, s: Any) -> Any:
         """The text with document labels and person names replaced."""
-        if not isinstance(s, str) or not s:
-            return s
-        if s not in self._cache:
-            self._cache[s] = self._replace(s, self._ner_spans([s])[0])
-        return self._cache[s]
+        return self.texts([s])[0]
 
     def texts(self, items: list[Any]) -> list[Any]:
         """Like :meth:`text` for many strings, running NER in one batch."""
         todo = sorted({s for s in items if isinstance(s, str) and s and s not in self._cache})
-        for s, spans in zip(todo, self._ner_spans(todo)):
-            self._cache[s] = self._replace(s, spans)
+        relabelled = [self._relabel(s) for s in todo]
+        for s, r, spans in zip(todo, relabelled, self._ner_spans(relabelled)):
+            self._cache[s] = self._replace(r, spans)
         return [self._cache.get(s, s) if isinstance(s, str) else s for s in items]
+
+    def _relabel(self, s: str) -> str:
+        """Document paths, file names and stems → pseudonymous document labels."""
+        for lit in self._literal_order:
+            if lit in s:
+                s = s.replace(lit, self._literals[lit])
+        return s
 
     def _ner_spans(self, items: list[str]) -> list[list[tuple[int, int]]]:
         if self.nlp is None or "ner" not in self.nlp.pipe_names:
@@ -182,9 +194,6 @@ class Pseudonymiser:
         return out
 
     def _replace(self, s: str, ner: list[tuple[int, int]]) -> str:
-        for lit in sorted(self._literals, key=len, reverse=True):
-            if lit in s:
-                s = s.replace(lit, self._literals[lit])
         spans: list[tuple[int, int, str]] = []
         folded = fold(s)
         if self._name_re is not None:
@@ -214,7 +223,7 @@ class Pseudonymiser:
         """A copy of ``df`` safe to share: labels, speakers, name columns and texts replaced."""
         out = df.copy()
         for col in out.columns:
-            if out[col].dtype != object:
+            if not (pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col])):
                 continue
             if col in ("path", "label", "title", "document") and "doc_id" in out.columns:
                 out[col] = [self.document(d) if isinstance(d, str) else v for d, v in zip(out["doc_id"], out[col])]
@@ -222,6 +231,8 @@ class Pseudonymiser:
                 out[col] = [self.speaker(v) for v in out[col]]
             elif col in NAME_COLUMNS:
                 out[col] = [self._person(str(v)) if isinstance(v, str) and v.strip() else v for v in out[col]]
+            elif col in STRUCTURAL_COLUMNS:
+                out[col] = [self._replace(self._relabel(v), []) if isinstance(v, str) else v for v in out[col]]
             elif col not in ("doc_id", "sha256"):
                 out[col] = self.texts(out[col].tolist())
         return out

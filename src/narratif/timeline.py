@@ -33,7 +33,7 @@ ANCHOR_REACH = 25
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
     ("decade", rf"\b(?:dans |pendant |depuis )?les années (?P<n>{_N}|\d0)\b"),
-    ("age", rf"\b(?:à|a|vers|depuis|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
+    ("age", rf"\b(?:à|a|vers|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
     ("age", rf"\b(?:j'avais|il avait|elle avait|on avait|quand j'avais|j'ai eu) (?P<n>{_N}) ans\b"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
     ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>{_N})\b"),
@@ -187,7 +187,8 @@ def find_expressions(text: str, *, reference_year: int | None = None,
                 else:
                     value = "+0y" if kind == "relative" else None
                 if kind == "duration":
-                    value = f"for:{n}y" if unit in _UNIT_YEARS and n is not None else None
+                    code = "y" if unit in _UNIT_YEARS else _UNIT_CODE.get(unit)
+                    value = f"for:{n}{code}" if n is not None and code else None
             elif kind == "period":
                 value = m.group().lower()
                 year = next((y for key, y in _PERIOD_YEARS.items() if key in value), None)

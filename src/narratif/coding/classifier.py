@@ -50,10 +50,11 @@ class CodeClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if self.C <= 0:
             raise ValueError(f"C must be positive, got {self.C!r}")
-        self.scaler_ = StandardScaler().fit(X)
+        self.scaler_ = StandardScaler().fit(X, sample_weight=sample_weight)
         self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         self.model_.fit(self.scaler_.transform(X), y, sample_weight=sample_weight)
         self.classes_ = self.model_.classes_
+        self.n_iter_ = self.model_.n_iter_
         return self
 
     def predict_proba(self, X):
@@ -62,6 +63,7 @@ class CodeClassifier(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(self.scaler_.transform(X))
 
     def predict(self, X):
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 

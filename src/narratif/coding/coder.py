@@ -202,6 +202,19 @@ def train_classifier(codings_csv: str | Path, *, codebook: Codebook | None = Non
                            n_texts=len(ts.texts), source=str(codings_csv))
 
 
+def _as_path(text_or_path: str | Path) -> Path | None:
+    """A Path when the argument names an existing file, else None (it is text)."""
+    if isinstance(text_or_path, Path):
+        return text_or_path
+    if "\n" in text_or_path or len(text_or_path) > 1024:
+        return None
+    try:
+        p = Path(text_or_path)
+        return p if p.is_file() else None
+    except (OSError, ValueError):  # too long or invalid for a file name: it is text
+        return None
+
+
 def code_text(text_or_path: str | Path, *, codebook: Codebook | str | Path | None = None,
               nlp: Language | None = None, models_dir: Path | None = None,
               coder: SegmentCoder | None = None) -> pd.DataFrame:
@@ -216,9 +229,7 @@ def code_text(text_or_path: str | Path, *, codebook: Codebook | str | Path | Non
         nlp = nlp or load_nlp()
         coder = build_coder(book, nlp=nlp, models_dir=models_dir)
     nlp = coder.nlp
-    path = Path(text_or_path) if isinstance(text_or_path, Path) or (
-        isinstance(text_or_path, str) and len(text_or_path) < 4096 and "\n" not in text_or_path
-        and Path(text_or_path).is_file()) else None
+    path = _as_path(text_or_path)
     if path is not None:
         document = ingest_file(path)
         if not document.ok:

@@ -179,6 +179,19 @@ def _wrap(text: Any, width: int = 80) -> str:
     return "<br>".join(textwrap.wrap(str(escape(str(text))), width))
 
 
+def _top_specificity(cbg: pd.DataFrame) -> pd.DataFrame:
+    if cbg.empty:
+        return cbg
+    return cbg.loc[cbg["specificity"].abs().sort_values(ascending=False).index]
+
+
+def _pair_counts(pairs: pd.DataFrame) -> pd.DataFrame | None:
+    if pairs.empty:
+        return None
+    return (pairs.groupby(["obstacle_type", "lever_type"]).size().rename("n").reset_index()
+            .sort_values("n", ascending=False))
+
+
 def write_html(data, path: Path) -> Path:
     fig = _Figures()
     t = data.tables
@@ -198,6 +211,11 @@ def write_html(data, path: Path) -> Path:
         "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
         "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
         "tp_labels": TP_LABELS,
+        "doc_columns": {"label": "Document", "kind": "Type", "n_words": "Mots", "n_segments": "Segments",
+                        **{a: a for a in data.group_attributes}},
+        "top_specificity": _top_specificity(t["code_by_group"]),
+        "pair_counts": _pair_counts(t["obstacle_lever_pairs"]),
+        "miaou_by_cat": ({c: g for c, g in t["miaou_grid"].groupby("category")} if not t["miaou_grid"].empty else {}),
     }
     env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(**context)

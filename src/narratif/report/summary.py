@@ -53,6 +53,10 @@ def _trend(theme: str, data) -> str:
     return f"{d:+.1f} pt" if abs(d) >= 0.05 else "stable"
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def write_summary(data, path: Path) -> Path:
     doc_labels = dict(zip(data.documents["doc_id"], data.documents["label"]))
     topic_pub = {}
@@ -69,9 +73,9 @@ def write_summary(data, path: Path) -> Path:
 
     tot = data.totals
     out = ["# Synthèse de l'analyse narrative", "",
-           f"_{tot['n_documents']} documents, {tot['n_words']:,} mots, {tot['n_segments']} segments analysés, "
+           f"_{tot['n_documents']} documents, {_thousands(tot['n_words'])} mots, {tot['n_segments']} segments analysés, "
            f"{tot['n_turning_points']} tournants — {data.generated_at}"
-           + (" — pseudonymisé" if data.pseudonymised else "") + "_".replace(",", " "), "",
+           + (" — pseudonymisé" if data.pseudonymised else "") + "_", "",
            "## Ce qui a changé depuis le dernier run", ""]
     out += [f"- {line}" for line in changes(data.snapshot, data.previous, label=label)]
     out += ["", "## Les six thèmes", "",

@@ -51,9 +51,9 @@ class TopicSettings:
     n_components: int = 5
     random_state: int = 42
     top_n_words: int = 10
-    #: n-gram range of the c-TF-IDF vocabulary
+    #: n-gram range of the c-TF-IDF vocabulary (min_df counts topics: BERTopic fits it per topic)
     ngram_max: int = 1
-    min_df: int = 3
+    min_df: int = 1
     #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
     lemmatize: bool = False
     #: outliers whose cosine to the nearest topic centroid reaches this are reassigned

@@ -83,7 +83,7 @@ class SegmentTopicModel:
         return BERTopic(
             language="french", embedding_model=BackendEmbedder(self.backend) if self.backend else None,
             umap_model=umap_model, hdbscan_model=hdbscan_model,
-            vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 10))),
+            vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, min_df=s.min_df),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             top_n_words=s.top_n_words, calculate_probabilities=False, verbose=False, **kwargs,
         )

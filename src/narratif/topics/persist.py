@@ -104,3 +104,21 @@ def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -
         model.topic_ids_ = [int(t) for t in state["topic_ids"]]
     id_map = {int(k): int(v) for k, v in manifest["id_map"].items()}
     return SavedTopics(model=model, id_map=id_map, next_id=int(manifest["next_id"]), manifest=manifest)
+
+
+def previous_profile(models_dir: Path):
+    """The saved topics as a :class:`~.stable_ids.TopicProfile` (stable ids), or None."""
+    from .bertopic_backend import unit_rows
+    from .stable_ids import TopicProfile
+
+    manifest = read_manifest(models_dir)
+    state_path = topics_dir(models_dir) / STATE_FILE
+    if manifest is None or not state_path.exists():
+        return None
+    id_map = {int(k): int(v) for k, v in manifest.get("id_map", {}).items()}
+    with np.load(state_path, allow_pickle=False) as state:
+        mean, centroids, fit_ids = state["mean"], state["centroids"], [int(t) for t in state["topic_ids"]]
+    ids = [id_map[t] for t in fit_ids]
+    terms = [manifest.get("terms", {}).get(str(i), {}) for i in ids]
+    return TopicProfile(ids=ids, centroids=unit_rows(centroids - mean) if len(ids) else centroids, terms=terms), \
+        int(manifest.get("next_id", 0))

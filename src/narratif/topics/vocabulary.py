@@ -46,7 +46,7 @@ def french_stop_words() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-def build_vectorizer(*, ngram_max: int = 1, min_df: int = 3) -> CountVectorizer:
+def build_vectorizer(*, ngram_max: int = 1, min_df: int = 1) -> CountVectorizer:
     """Counts for c-TF-IDF; accents are kept (``strip_accents=None``)."""
     return CountVectorizer(
         stop_words=list(french_stop_words()), token_pattern=TOKEN_PATTERN, ngram_range=(1, ngram_max),

@@ -1,0 +1,186 @@
+"""``update_topics``: the corpus-level topic stage the pipeline calls after each run.
+
+First run (or ``refit``): fit on the long narrator segments, assign the rest,
+give topics stable ids (matched to the previous fit's ids when there is one).
+Later runs: load the saved model and assign only segments not yet assigned, so
+topics and their ids do not move while monographs keep arriving.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..embeddings import EmbeddingBackend, select_backend
+from ..store import Store
+from . import persist
+from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
+                    TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
+from .bertopic_backend import SegmentTopicModel
+from .corpus import load_segments, segment_embeddings
+from .linking import code_profile, link_topics, seed_words
+from .stable_ids import TopicProfile, match_ids
+from .tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
+                     topics_table)
+from .vocabulary import french_stop_words, lemmatise, strip_markup
+
+log = logging.getLogger(__name__)
+
+#: Fewer fit segments than this and no topic model is fitted.
+MIN_SEGMENTS_TO_FIT = 30
+TABLES = ("topics", "segment_topics", "topics_by_attribute", "topics_over_time")
+
+
+def _default_codebook():
+    try:
+        from ..codebook import load_codebook
+    except ImportError:  # codebook module not available: topics are simply not linked
+        return None
+    return load_codebook(None)
+
+
+def _term_docs(texts: list[str], settings: TopicSettings, backend: EmbeddingBackend) -> list[str]:
+    cleaned = [strip_markup(t) for t in texts]
+    if not settings.lemmatize:
+        return cleaned
+    nlp = getattr(backend, "nlp", None)
+    if nlp is None:
+        from ..nlp import load_nlp
+
+        nlp = load_nlp()
+    return lemmatise(cleaned, nlp)
+
+
+def _write_empty(store: Store) -> None:
+    for name, cols in zip(TABLES, (TOPICS_COLUMNS, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS,
+                                   TOPICS_OVER_TIME_COLUMNS)):
+        store.replace_table(name, empty_table(cols))
+
+
+def _previous_ids(store: Store) -> set[int]:
+    if not store.has_table("topics"):
+        return set()
+    return {int(t) for t in store.table("topics")["topic_id"]}
+
+
+def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None, refit: bool = False,
+                  settings: TopicSettings | None = None) -> TopicsResult:
+    """Fit or extend the topic model and rewrite the topic tables. Deterministic."""
+    t0 = time.perf_counter()
+    settings = settings or TopicSettings()
+    models_dir = Path(models_dir)
+    backend = select_backend(backend)
+    result = TopicsResult(backend=backend.signature())
+    previous = _previous_ids(store)
+    segs = load_segments(store, min_assign_words=settings.min_assign_words)
+    fit_mask = (segs["n_words"] >= settings.min_words).to_numpy()
+    result.n_segments = len(segs)
+
+    if hasattr(backend, "fit") and not getattr(backend, "fitted", True):
+        backend.fit(segs["text"].tolist())  # corpus-fitted backends (LSA) learn from these segments
+        result.backend = backend.signature()
+
+    saved = None if refit else persist.load(models_dir, backend, settings)
+    if saved is None and fit_mask.sum() < MIN_SEGMENTS_TO_FIT:
+        _write_empty(store)
+        result.vanished_topic_ids = sorted(previous)
+        result.message = (f"too few segments to fit topics ({int(fit_mask.sum())} of {settings.min_words}+ words, "
+                          f"need {MIN_SEGMENTS_TO_FIT}); topic tables left empty")
+        result.seconds = round(time.perf_counter() - t0, 3)
+        return result
+
+    embeddings, n_computed = segment_embeddings(store, segs, backend, models_dir / "embeddings")
+    if n_computed:
+        log.info("topics: embedded %d segments missing from the store", n_computed)
+    term_docs = _term_docs(segs["text"].tolist(), settings, backend)
+    codebook = codebook if codebook is not None else _default_codebook()
+    profile = code_profile(codebook) if codebook is not None else None
+
+    topics = np.full(len(segs), OUTLIER, dtype=np.int64)
+    probs = np.zeros(len(segs))
+    assigned_by = np.full(len(segs), None, dtype=object)
+    if saved is None:
+        result.refitted = True
+        model = SegmentTopicModel(
+            settings=settings, backend=backend,
+            zeroshot_topic_list=profile.texts if profile and settings.guided == "zeroshot" else None,
+            seed_topic_list=seed_words(codebook, set(french_stop_words())) if settings.guided == "seed" else None,
+        )
+        fit_idx = np.flatnonzero(fit_mask)
+        model.fit([term_docs[i] for i in fit_idx], embeddings[fit_idx])
+        topics[fit_idx], probs[fit_idx], assigned_by[fit_idx] = model.topics_, model.probabilities_, model.assigned_by_
+        todo = np.flatnonzero(~fit_mask)
+        result.n_fitted = len(fit_idx)
+        old = persist.previous_profile(models_dir)
+        new_profile = TopicProfile(ids=list(model.topic_ids_), centroids=model.centred_centroids(),
+                                   terms=[dict(model.topic_terms(t)) for t in model.topic_ids_])
+        if old is not None:
+            id_map, kept, next_id = match_ids(old[0], new_profile, threshold=settings.match_threshold,
+                                              next_id=old[1])
+            result.id_mapping = kept
+        else:
+            id_map = {t: t for t in model.topic_ids_}
+            next_id = max(model.topic_ids_, default=-1) + 1
+    else:
+        model, id_map, next_id = saved.model, saved.id_map, saved.next_id
+        inverse = {v: k for k, v in id_map.items()}
+        prev = store.table("segment_topics") if store.has_table("segment_topics") else None
+        done = np.zeros(len(segs), dtype=bool)
+        if prev is not None and not prev.empty:
+            prev = prev[prev["topic_id"].isin([OUTLIER, *inverse])]
+            keyed = segs[["doc_id", "seg_id"]].merge(prev, on=["doc_id", "seg_id"], how="left")
+            done = keyed["topic_id"].notna().to_numpy()
+            topics[done] = [inverse.get(int(t), OUTLIER) for t in keyed.loc[done, "topic_id"]]
+            probs[done] = keyed.loc[done, "probability"].to_numpy(dtype=float)
+            assigned_by[done] = keyed.loc[done, "assigned_by"].to_numpy(dtype=object)
+        todo = np.flatnonzero(~done)
+        result.n_fitted = int(saved.manifest.get("n_fitted", 0))
+    result.n_new_segments = len(todo) if not result.refitted else 0
+    if len(todo):
+        t_, p_, a_ = model.transform([term_docs[i] for i in todo], embeddings[todo])
+        topics[todo], probs[todo], assigned_by[todo] = t_, p_, a_
+
+    stable = np.array([id_map.get(int(t), OUTLIER) if t != OUTLIER else OUTLIER for t in topics], dtype=np.int64)
+    assign = segs[["doc_id", "seg_id", "text", "role"]].copy()
+    assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(probs, 6), assigned_by
+
+    centred = model.centred(embeddings)
+    centroids = model.centred_centroids()
+    links = [{}] * len(model.topic_ids_)
+    if profile is not None and model.topic_ids_:
+        code_vectors = model.centred(backend.embed(profile.texts))
+        links = link_topics(centroids, code_vectors, profile, n_nearest=settings.n_nearest_codes,
+                            emergent_threshold=settings.emergent_threshold)
+    zeroshot = getattr(model.model_, "_topic_id_to_zeroshot_topic_idx", {}) or {}
+    entries = []
+    for i, t in enumerate(model.topic_ids_):
+        guided = profile.ids[zeroshot[t]] if profile is not None and t in zeroshot else None
+        entries.append({"topic_id": id_map[t], "terms": [w for w, _ in model.topic_terms(t)],
+                        "centroid": centroids[i], "guided_code": guided, **links[i]})
+
+    documents = store.documents()
+    attributes = store.attribute_columns()
+    store.replace_table("topics", topics_table(assign, centred, entries, n_representatives=settings.n_representatives))
+    store.replace_table("segment_topics", segment_topics_table(assign))
+    store.replace_table("topics_by_attribute", topics_by_attribute(assign, documents, attributes,
+                                                                    max_values=settings.max_attribute_values))
+    store.replace_table("topics_over_time", topics_over_time(assign, documents, date_attribute(documents, attributes)))
+    if result.refitted:
+        persist.save(models_dir, model, id_map=id_map, next_id=next_id, backend=backend, settings=settings,
+                     n_fitted=result.n_fitted)
+
+    current = {id_map[t] for t in model.topic_ids_}
+    result.n_topics = len(current)
+    result.new_topic_ids = sorted(current - previous)
+    result.vanished_topic_ids = sorted(previous - current)
+    result.outlier_share = round(float((stable == OUTLIER).mean()) if len(stable) else 0.0, 4)
+    result.outlier_share_fitted = round(float((stable[fit_mask] == OUTLIER).mean()) if fit_mask.any() else 0.0, 4)
+    result.message = (f"{result.n_topics} topics over {result.n_segments} segments "
+                      f"({'refitted' if result.refitted else f'{result.n_new_segments} newly assigned'}); "
+                      f"outliers {result.outlier_share:.1%} of all, {result.outlier_share_fitted:.1%} of fitted")
+    result.seconds = round(time.perf_counter() - t0, 3)
+    return result

@@ -1,0 +1,208 @@
+"""Topic discovery on real CFPP2000 transcripts (a subset: fitting UMAP+HDBSCAN is costly)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narratif.embeddings import SpacyVectors
+from narratif.ingest import ingest_file
+from narratif.models import Analysis
+from narratif.store import Store
+from narratif.topics import TopicSettings, coherence_npmi, topic_diversity, update_topics
+from narratif.topics.corpus import word_count
+from narratif.topics.stable_ids import TopicProfile, match_ids
+
+N_DOCS = 8
+SETTINGS = TopicSettings(min_topic_size=15)
+
+
+def _attributes(path: Path) -> dict:
+    m = re.search(r"_([HF])_(\d{2})_", path.name)
+    return {"genre": m.group(1), "age": int(m.group(2))} if m else {}
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_dir, nlp):
+    """(Document, [(seg_id, vector)]) for the first transcripts, embedded once."""
+    files = sorted((shared_dir / "corpora" / "cfpp2000").glob("*.txt"))[:N_DOCS]
+    backend = SpacyVectors(nlp)
+    out = []
+    for f in files:
+        doc = ingest_file(f, _attributes(f))
+        spoken = [s for s in doc.segments if s.role != "interviewer"]
+        vecs = backend.embed([s.text for s in spoken])
+        out.append((doc, [(s.seg_id, v.tolist()) for s, v in zip(spoken, vecs)]))
+    return backend, out
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    """A tiny codebook with the interface of ``narratif.codebook`` (``.codes``)."""
+    return SimpleNamespace(codes=pd.DataFrame([
+        {"id": "LOGEMENT", "label": "Logement", "description": "appartement, immeuble, loyer, déménager, habiter",
+         "category": "vie", "examples": ["on a trouvé un appartement au troisième étage"]},
+        {"id": "ECOLE", "label": "École", "description": "école, collège, lycée, instituteur, études, classe",
+         "category": "vie", "examples": ["j'étais au lycée Voltaire"]},
+        {"id": "TRAVAIL", "label": "Travail", "description": "travail, métier, emploi, patron, usine, bureau",
+         "category": "vie", "examples": ["j'ai commencé à travailler à seize ans"]},
+    ]))
+
+
+def _store(tmp: Path, corpus, docs=slice(None), *, with_embeddings=True) -> Store:
+    backend, items = corpus
+    store = Store(tmp)
+    for doc, vecs in items[docs]:
+        analysis = Analysis(embeddings=vecs if with_embeddings else [], embeddings_backend=backend.signature())
+        store.write_document(doc, analysis, analysis_key="dev")
+    return store
+
+
+def test_fit_writes_linked_tables_deterministically(tmp_path, corpus, codebook):
+    backend = corpus[0]
+    runs = []
+    for name in ("a", "b"):
+        store = _store(tmp_path / name, corpus)
+        res = update_topics(store, tmp_path / name / "models", codebook=codebook, backend=backend, settings=SETTINGS)
+        runs.append((res, store.table("topics"), store.table("segment_topics"), store))
+    (r1, t1, s1, store), (r2, t2, s2, _) = runs
+    pd.testing.assert_frame_equal(t1, t2)
+    pd.testing.assert_frame_equal(s1, s2)
+    assert r1.refitted and r1.n_topics >= 3 and r1.n_topics == len(t1)
+    assert r1.outlier_share_fitted < 0.2
+    assert r1.new_topic_ids == sorted(t1["topic_id"]) and r1.vanished_topic_ids == []
+    # interviewer turns and back-channel segments never get a topic row
+    roles = store.con.execute("SELECT DISTINCT s.role FROM segment_topics t JOIN segments s USING (doc_id, seg_id)"
+                              ).fetchall()
+    assert {r[0] for r in roles} == {"narrator"}
+    seg = store.table("segments").merge(s1, on=["doc_id", "seg_id"])
+    assert seg["text"].map(word_count).min() >= SETTINGS.min_assign_words
+    # topics: labelled from French terms, accents kept, no fillers; sizes add up
+    assert t1["size"].sum() + (s1["topic_id"] == -1).sum() == len(s1)
+    terms = [w for ts in t1["top_terms"] for w in ts]
+    assert not {"euh", "ouais", "mmh", "pause"} & set(terms)
+    assert any(re.search(r"[éèàùç]", w) for w in terms)
+    biggest = t1.iloc[0]
+    assert biggest["label"].split(", ")[0] == biggest["top_terms"][0]
+    first = biggest["representative_seg_ids"][0].rsplit(":", 1)
+    member = s1[(s1["doc_id"] == first[0]) & (s1["seg_id"] == int(first[1]))]
+    assert member["topic_id"].item() == biggest["topic_id"]
+    # each topic is linked to its nearest codes, best first
+    for _, row in t1.iterrows():
+        near = json.loads(row["nearest_codes"])
+        assert [n["code"] for n in near][0] == row["best_code"]
+        assert [n["similarity"] for n in near] == sorted((n["similarity"] for n in near), reverse=True)
+        assert row["emergent"] == (row["best_code_similarity"] < SETTINGS.emergent_threshold)
+    # per attribute: shares sum to one within each value
+    by = store.table("topics_by_attribute")
+    assert {"genre", "age", "kind"} <= set(by["attribute"]) or {"genre", "age"} <= set(by["attribute"])
+    sums = by.groupby(["attribute", "value"])["share"].sum()
+    assert np.allclose(sums, 1.0)
+    assert "sentence_transformers" not in sys.modules and "torch" not in sys.modules
+
+
+def test_new_documents_join_saved_topics_then_refit_keeps_ids(tmp_path, corpus, codebook):
+    backend = corpus[0]
+    models = tmp_path / "models"
+    store = _store(tmp_path, corpus, slice(0, N_DOCS - 2))
+    first = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS)
+    topics_before = store.table("topics")
+    assigned_before = store.table("segment_topics")
+    assert (models / "topics" / "manifest.json").exists()
+    assert json.loads((models / "topics" / "manifest.json").read_text())["backend"] == backend.signature()
+
+    # two more transcripts arrive: assigned to the saved topics, nothing else moves
+    _, items = corpus
+    for doc, vecs in items[N_DOCS - 2:]:
+        store.write_document(doc, Analysis(embeddings=vecs, embeddings_backend=backend.signature()), "dev")
+    second = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS)
+    assert not second.refitted and second.new_topic_ids == [] and second.vanished_topic_ids == []
+    new_docs = {d.doc_id for d, _ in items[N_DOCS - 2:]}
+    after = store.table("segment_topics")
+    assert second.n_new_segments == after["doc_id"].isin(new_docs).sum() > 0
+    assert (after[after["doc_id"].isin(new_docs)]["topic_id"] >= 0).mean() > 0.5
+    kept = assigned_before.merge(after, on=["doc_id", "seg_id"], suffixes=("", "_after"))
+    assert len(kept) == len(assigned_before) and (kept["topic_id"] == kept["topic_id_after"]).all()
+    topics_after = store.table("topics")
+    merged = topics_before.merge(topics_after, on="topic_id", suffixes=("", "_after"))
+    assert len(merged) == len(topics_before)
+    assert (merged["top_terms"].map(list) == merged["top_terms_after"].map(list)).all()
+    assert (merged["size_after"] >= merged["size"]).all()
+
+    # refit on the grown corpus: most topics find their old id again
+    third = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS, refit=True)
+    assert third.refitted
+    assert len(third.id_mapping) >= 0.5 * first.n_topics
+    refitted = store.table("topics").set_index("topic_id")
+    for old_id in third.id_mapping:
+        old_terms = set(topics_before.set_index("topic_id").loc[old_id, "top_terms"])
+        assert old_terms & set(refitted.loc[old_id, "top_terms"])
+    fresh = set(refitted.index) - set(topics_before["topic_id"])
+    assert sorted(fresh) == third.new_topic_ids
+    assert all(i > topics_before["topic_id"].max() for i in fresh)
+
+
+def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus):
+    backend = corpus[0]
+    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    calls = []
+
+    class Counting(SpacyVectors):
+        def embed(self, texts):
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    counting = Counting(backend.nlp)
+    res = update_topics(store, tmp_path / "models", backend=counting, settings=SETTINGS)
+    assert res.n_topics >= 2 and sum(calls) >= res.n_segments
+    assert list((tmp_path / "models" / "embeddings").glob("embedding_cache-*.npz"))
+    calls.clear()
+    update_topics(store, tmp_path / "models", backend=counting, settings=SETTINGS, refit=True)
+    assert sum(calls) == 0  # no codebook, every segment vector from the cache
+
+
+def test_too_few_segments_writes_empty_tables(tmp_path, corpus):
+    backend, items = corpus
+    doc, vecs = items[0]
+    small = replace(doc, segments=doc.segments[:12])
+    store = Store(tmp_path)
+    store.write_document(small, Analysis(embeddings=[v for v in vecs if v[0] < 12],
+                                         embeddings_backend=backend.signature()), "dev")
+    res = update_topics(store, tmp_path / "models", backend=backend, settings=SETTINGS)
+    assert res.n_topics == 0 and "too few" in res.message
+    for name in ("topics", "segment_topics", "topics_by_attribute"):
+        assert store.table(name).empty
+    assert {"topic_id", "label", "size", "top_terms", "nearest_codes", "emergent"} <= set(store.table("topics"))
+    assert list(store.table("segment_topics")) == ["doc_id", "seg_id", "topic_id", "probability", "assigned_by"]
+
+
+def test_match_ids_follows_topics_not_positions():
+    rng = np.random.default_rng(0)
+    cents = rng.normal(size=(4, 8))
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+    terms = [{"rue": 1.0}, {"école": 1.0}, {"usine": 1.0}, {"mer": 1.0}]
+    old = TopicProfile(ids=[0, 1, 2, 7], centroids=cents, terms=terms)
+    # refit found topics 1, 0, 2 in another order and a brand new one; old 7 vanished
+    new_c = np.vstack([cents[1], cents[0], cents[2], -cents[3]])
+    new = TopicProfile(ids=[0, 1, 2, 3], centroids=new_c, terms=[terms[1], terms[0], terms[2], {"vélo": 1.0}])
+    mapping, kept, next_id = match_ids(old, new, threshold=0.5, next_id=8)
+    assert mapping == {0: 1, 1: 0, 2: 2, 3: 8} and set(kept) == {0, 1, 2} and next_id == 9
+
+
+def test_quality_measures():
+    topics = [["école", "lycée"], ["usine", "patron"]]
+    texts = ["l'école et le lycée", "le lycée puis l'école", "l'usine du patron", "le patron", "la mer"]
+    assert topic_diversity(topics) == 1.0
+    assert topic_diversity([["a", "b"], ["a", "c"]]) == 0.75
+    mean, per = coherence_npmi(topics, texts)
+    assert per[0] == pytest.approx(1.0) and 0 < per[1] <= 1.0
+    low, _ = coherence_npmi([["école", "usine"]], texts)
+    assert low == -1.0
