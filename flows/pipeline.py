@@ -101,7 +101,8 @@ def run_pipeline(inputs: list[str], settings: P.RunSettings, distributed: bool =
         with Store(settings.out) as store:
             store.record_run(run_id=_run_id(), started_at=_ts(started), finished_at=_ts(time.time()),
                              inputs="\n".join(map(str, inputs)), settings=_json(settings.to_dict()),
-                             summary=_json({"quarantined": summary.quarantined, "warnings": summary.warnings}),
+                             summary=_json({"quarantined": summary.quarantined, "warnings": summary.warnings,
+                                           "errors": summary.errors}),
                              **summary.as_row())
     try:
         get_run_logger().info("narratif run: %s", summary.as_row())

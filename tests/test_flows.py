@@ -10,29 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from helpers import assert_same_store as _assert_same_store
 
-PER_DOC = ["documents", "segments", "sentences", "codings", "turning_points", "timeline"]
 NARRATIF = [sys.executable, "-m", "narratif.cli"]
-
-
-def _snapshot(out: Path) -> dict[str, pd.DataFrame]:
-    from narratif.store import Store
-
-    snap = {}
-    with Store(out, read_only=True) as store:
-        for t in PER_DOC:
-            df = store.documents(with_text=True, status=None) if t == "documents" else store.table(t)
-            df = df.drop(columns=[c for c in ("processed_at",) if c in df.columns])
-            snap[t] = df.sort_values(list(df.columns[:3])).reset_index(drop=True).astype(str)
-    return snap
-
-
-def _assert_same_store(a: Path, b: Path) -> None:
-    sa, sb = _snapshot(a), _snapshot(b)
-    for t in PER_DOC:
-        pd.testing.assert_frame_equal(sa[t], sb[t], obj=t)
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +33,23 @@ def _run_cli(args, **kw):
     return subprocess.run(NARRATIF + args, capture_output=True, text=True, env=env, timeout=900, **kw)
 
 
-def _start_cli(args) -> subprocess.Popen:
-    return subprocess.Popen(NARRATIF + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+def _start_cli(args, log: Path) -> subprocess.Popen:
+    """Start narratif in its own process group, output to a file (a full pipe would block it)."""
+    fh = open(log, "w")
+    return subprocess.Popen(NARRATIF + args, stdout=fh, stderr=subprocess.STDOUT, text=True,
                             env=dict(os.environ), start_new_session=True)
 
 
 def _kill_group(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    """Signal the whole process group; escalate to SIGKILL if it lingers."""
     try:
         os.killpg(proc.pid, sig)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
     except ProcessLookupError:
         pass
-    proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +62,7 @@ def reference(corpus, tmp_path_factory) -> Path:
 
 def test_sigkill_mid_run_then_rerun_gives_the_same_store(corpus, reference, tmp_path):
     out = tmp_path / "out"
-    proc = _start_cli(["run", str(corpus), "--out", str(out), "--no-topics"])
+    proc = _start_cli(["run", str(corpus), "--out", str(out), "--no-topics"], tmp_path / "run.log")
     wal = out / "narratif.duckdb.wal"
     deadline = time.time() + 600
     # Kill once some documents are committed (the WAL holds them) but before the end.
@@ -94,7 +81,7 @@ def test_second_run_on_same_output_refuses_clearly_and_corrupts_nothing(corpus, 
     from filelock import FileLock, Timeout
 
     out = tmp_path / "out"
-    first = _start_cli(["run", str(corpus), "--out", str(out), "--no-topics"])
+    first = _start_cli(["run", str(corpus), "--out", str(out), "--no-topics"], tmp_path / "first.log")
     lock = FileLock(str(out / ".narratif.lock"))
     deadline = time.time() + 300
     held = False
@@ -120,14 +107,15 @@ def test_serve_processes_a_dropped_file(shared_dir, tmp_path):
 
     watch, out = tmp_path / "inbox", tmp_path / "out"
     watch.mkdir()
-    proc = _start_cli(["serve", "--watch", str(watch), "--out", str(out), "--interval", "5", "--no-topics"])
+    log = tmp_path / "serve.log"
+    proc = _start_cli(["serve", "--watch", str(watch), "--out", str(out), "--interval", "5", "--no-topics"], log)
     try:
         time.sleep(2)
         shutil.copy(shared_dir / "corpora" / "parisstories" / "2021_pluieEtMamie.txt", watch / "pluie.txt")
         deadline = time.time() + 400
         found = False
         while time.time() < deadline and not found:
-            assert proc.poll() is None, proc.stderr.read()[-3000:]
+            assert proc.poll() is None, log.read_text()[-3000:]
             time.sleep(2)
             try:
                 with Store(out, read_only=True) as store:
@@ -137,7 +125,7 @@ def test_serve_processes_a_dropped_file(shared_dir, tmp_path):
                 continue  # not created yet, or a run holds the store
         assert found, "the dropped file was not processed by the scheduled run"
     finally:
-        _kill_group(proc, signal.SIGTERM)
+        _kill_group(proc, signal.SIGINT)
 
 
 def test_dask_two_workers_gives_the_same_results(corpus, reference, tmp_path):

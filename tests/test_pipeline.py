@@ -6,23 +6,9 @@ import shutil
 
 import pandas as pd
 import pytest
+from helpers import PER_DOC, store_snapshot as _snapshot
 
 import narratif
-
-PER_DOC = ["documents", "segments", "sentences", "codings", "turning_points", "timeline"]
-
-
-def _snapshot(out):
-    """Per-document tables, order-independent, without run-specific columns."""
-    from narratif.store import Store
-
-    snap = {}
-    with Store(out, read_only=True) as store:
-        for t in PER_DOC:
-            df = store.documents(with_text=True, status=None) if t == "documents" else store.table(t)
-            df = df.drop(columns=[c for c in ("processed_at",) if c in df.columns])
-            snap[t] = df.sort_values(list(df.columns[:3])).reset_index(drop=True).astype(str)
-    return snap
 
 
 @pytest.fixture(scope="module")

@@ -120,3 +120,19 @@ def test_compute_all_on_empty_store(tmp_path):
         res = quantify.compute_all(store, load_codebook(None))
     assert all(df.empty for df in res.values())
     assert "specificity" in res["code_by_group"].columns
+
+
+def test_polar_events_when_every_coded_segment_is_already_a_turning_point():
+    """Regression: an empty boolean list used to select no *columns* (KeyError 'code')."""
+    import pandas as pd
+
+    from narratif.quantify import polar_events
+
+    tps = pd.DataFrame({"doc_id": ["d"], "seg_id": [1], "sent_id": [3], "start": [10], "polarity": ["obstacle"],
+                        "type": ["rupture"], "text": ["et là tout s'est arrêté"]})
+    coded = pd.DataFrame({"doc_id": ["d"], "seg_id": [1], "code": ["probleme"]})
+    segs = pd.DataFrame({"doc_id": ["d"], "seg_id": [1], "start": [10]})
+    ev = polar_events(tps, coded, segs)
+    assert list(ev["source"]) == ["tournant"]
+    only_other = polar_events(tps, pd.DataFrame({"doc_id": ["d"], "seg_id": [1], "code": ["habitants"]}), segs)
+    assert len(only_other) == 1

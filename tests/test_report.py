@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from openpyxl import load_workbook
 
 from narratif.codebook import load_codebook

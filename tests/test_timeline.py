@@ -87,3 +87,43 @@ def test_life_course_orders_by_year_then_narrative():
 
     ordered = life_course([tp(1, 1970), tp(2, None), tp(3, 1952), tp(4, None)])
     assert [t.sent_id for t in ordered] == [3, 4, 1, 2]
+
+
+@pytest.mark.parametrize("text", [
+    "il y avait plus de mille personnes à la fête",
+    "une association régie par la loi de 1901",
+    "l'association loi du 1er juillet 1901 a été créée",
+    "la liste a eu quarante voix de plus",
+    "élu avec une avance de quarante voix",
+    "plus de quarante pour cent des habitants",
+    "une majorité de plus de quarante-cinq ans",
+    "les villages sont à plus de vingt minutes de route",
+    "il a réduit de soixante pour cent les émissions",
+])
+def test_quantities_and_legal_references_are_not_years(text):
+    assert not [f for f in find_expressions(text) if f[4] is not None], find_expressions(text)
+
+
+@pytest.mark.parametrize("text,year", [
+    ("dans les années quarante on habitait rue Daguerre", 1940),
+    ("pendant la guerre de quarante il était prisonnier", 1939),
+    ("en quarante on est partis en zone libre", 1940),
+    ("je suis née en mille neuf cent vingt", 1920),
+])
+def test_real_years_in_forty_still_found(text, year):
+    assert year in [f[4] for f in find_expressions(text, orientation="past")]
+
+
+def test_short_spoken_year_needs_a_past_context():
+    assert not [f for f in find_expressions("en quarante minutes on y est", orientation="present") if f[4]]
+
+
+def test_monograph_has_no_phantom_years(shared_dir, nlp):
+    """The sample monograph: no 1908 (= "loi de 1901" + "sept ans après"), no quantity read as a year."""
+    from pathlib import Path
+
+    pdf = Path(__file__).resolve().parents[1] / "corpora/sample/monographie_vallee_dromette.pdf"
+    doc = ingest_file(pdf)
+    years = {t.year for t in extract_timeline(doc, parse_document(nlp, doc)) if t.year}
+    assert years and not years & {1000, 1901, 1908, 1920, 1945, 1960}
+    assert {1921, 2008, 2019} <= years

@@ -7,7 +7,6 @@ import re
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -21,8 +20,8 @@ from narratif.topics import TopicSettings, coherence_npmi, topic_diversity, upda
 from narratif.topics.corpus import word_count
 from narratif.topics.stable_ids import TopicProfile, match_ids
 
-N_DOCS = 8
-SETTINGS = TopicSettings(min_topic_size=15)
+N_DOCS = 6
+SETTINGS = TopicSettings(min_topic_size=10)
 
 
 def _attributes(path: Path) -> dict:
@@ -46,15 +45,10 @@ def corpus(shared_dir, nlp):
 
 @pytest.fixture(scope="module")
 def codebook():
-    """A tiny codebook with the interface of ``narratif.codebook`` (``.codes``)."""
-    return SimpleNamespace(codes=pd.DataFrame([
-        {"id": "LOGEMENT", "label": "Logement", "description": "appartement, immeuble, loyer, déménager, habiter",
-         "category": "vie", "examples": ["on a trouvé un appartement au troisième étage"]},
-        {"id": "ECOLE", "label": "École", "description": "école, collège, lycée, instituteur, études, classe",
-         "category": "vie", "examples": ["j'étais au lycée Voltaire"]},
-        {"id": "TRAVAIL", "label": "Travail", "description": "travail, métier, emploi, patron, usine, bureau",
-         "category": "vie", "examples": ["j'ai commencé à travailler à seize ans"]},
-    ]))
+    """The project's default codebook (codes of the ESS territorial-transitions study)."""
+    from narratif.codebook import load_codebook
+
+    return load_codebook(None)
 
 
 def _store(tmp: Path, corpus, docs=slice(None), *, with_embeddings=True) -> Store:
@@ -70,7 +64,7 @@ def test_fit_writes_linked_tables_deterministically(tmp_path, corpus, codebook):
     backend = corpus[0]
     runs = []
     for name in ("a", "b"):
-        store = _store(tmp_path / name, corpus)
+        store = _store(tmp_path / name, corpus, slice(0, 5))
         res = update_topics(store, tmp_path / name / "models", codebook=codebook, backend=backend, settings=SETTINGS)
         runs.append((res, store.table("topics"), store.table("segment_topics"), store))
     (r1, t1, s1, store), (r2, t2, s2, _) = runs
@@ -101,6 +95,7 @@ def test_fit_writes_linked_tables_deterministically(tmp_path, corpus, codebook):
         assert [n["code"] for n in near][0] == row["best_code"]
         assert [n["similarity"] for n in near] == sorted((n["similarity"] for n in near), reverse=True)
         assert row["emergent"] == (row["best_code_similarity"] < SETTINGS.emergent_threshold)
+        assert row["best_code"] in codebook
     # per attribute: shares sum to one within each value
     by = store.table("topics_by_attribute")
     assert {"genre", "age", "kind"} <= set(by["attribute"]) or {"genre", "age"} <= set(by["attribute"])
@@ -112,20 +107,20 @@ def test_fit_writes_linked_tables_deterministically(tmp_path, corpus, codebook):
 def test_new_documents_join_saved_topics_then_refit_keeps_ids(tmp_path, corpus, codebook):
     backend = corpus[0]
     models = tmp_path / "models"
-    store = _store(tmp_path, corpus, slice(0, N_DOCS - 2))
+    store = _store(tmp_path, corpus, slice(0, N_DOCS - 1))  # 5 transcripts, then one more
     first = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS)
     topics_before = store.table("topics")
     assigned_before = store.table("segment_topics")
     assert (models / "topics" / "manifest.json").exists()
     assert json.loads((models / "topics" / "manifest.json").read_text())["backend"] == backend.signature()
 
-    # two more transcripts arrive: assigned to the saved topics, nothing else moves
+    # one more transcript arrives: assigned to the saved topics, nothing else moves
     _, items = corpus
-    for doc, vecs in items[N_DOCS - 2:]:
+    for doc, vecs in items[N_DOCS - 1:]:
         store.write_document(doc, Analysis(embeddings=vecs, embeddings_backend=backend.signature()), "dev")
     second = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS)
     assert not second.refitted and second.new_topic_ids == [] and second.vanished_topic_ids == []
-    new_docs = {d.doc_id for d, _ in items[N_DOCS - 2:]}
+    new_docs = {d.doc_id for d, _ in items[N_DOCS - 1:]}
     after = store.table("segment_topics")
     assert second.n_new_segments == after["doc_id"].isin(new_docs).sum() > 0
     assert (after[after["doc_id"].isin(new_docs)]["topic_id"] >= 0).mean() > 0.5
@@ -150,7 +145,7 @@ def test_new_documents_join_saved_topics_then_refit_keeps_ids(tmp_path, corpus, 
     assert all(i > topics_before["topic_id"].max() for i in fresh)
 
 
-def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus):
+def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus, codebook):
     backend = corpus[0]
     store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
     calls = []
@@ -162,11 +157,15 @@ def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus):
 
     counting = Counting(backend.nlp)
     res = update_topics(store, tmp_path / "models", backend=counting, settings=SETTINGS)
-    assert res.n_topics >= 2 and sum(calls) >= res.n_segments
+    seg = store.table("segments")
+    texts = {t for t, r in zip(seg["text"], seg["role"]) if r != "interviewer" and word_count(t) >= 3}
+    n_codes = len(codebook.codes)  # the default codebook's codes are embedded for linking
+    assert res.n_topics >= 2 and sum(calls) == len(texts) + n_codes
+    assert 0.9 * res.n_segments <= len(texts) <= res.n_segments
     assert list((tmp_path / "models" / "embeddings").glob("embedding_cache-*.npz"))
     calls.clear()
     update_topics(store, tmp_path / "models", backend=counting, settings=SETTINGS, refit=True)
-    assert sum(calls) == 0  # no codebook, every segment vector from the cache
+    assert sum(calls) == n_codes  # every segment vector from the cache
 
 
 def test_too_few_segments_writes_empty_tables(tmp_path, corpus):
@@ -206,3 +205,46 @@ def test_quality_measures():
     assert per[0] == pytest.approx(1.0) and 0 < per[1] <= 1.0
     low, _ = coherence_npmi([["école", "usine"]], texts)
     assert low == -1.0
+
+
+def test_guided_mode_seeds_topics_from_codebook(tmp_path, corpus, codebook):
+    backend = corpus[0]
+    store = _store(tmp_path, corpus, slice(0, 3))
+    guided = replace(SETTINGS, guided="zeroshot", zeroshot_min_similarity=0.7)
+    res = update_topics(store, tmp_path / "models", codebook=codebook, backend=backend, settings=guided)
+    topics = store.table("topics")
+    seeded = topics.dropna(subset=["guided_code"])
+    assert res.n_topics >= 2 and len(seeded) >= 1
+    assert all(code in codebook for code in seeded["guided_code"])
+
+
+def test_lsa_backend_is_fitted_on_the_corpus(tmp_path, corpus):
+    from narratif.embeddings import LsaVectors, select_backend
+
+    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    lsa = select_backend("lsa")
+    assert isinstance(lsa, LsaVectors) and not lsa.fitted
+    res = update_topics(store, tmp_path / "models", backend=lsa, settings=SETTINGS)
+    assert lsa.fitted and res.backend.startswith("lsa-") and res.n_topics >= 2
+    vecs = lsa.embed(["le quartier a beaucoup changé", "les écoles du quartier"])
+    assert vecs.shape == (2, lsa.dim) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_lemmatised_terms_and_time_table(nlp, corpus):
+    from narratif.topics.tables import date_attribute, topics_over_time
+    from narratif.topics.vocabulary import lemmatise, strip_markup
+
+    _, items = corpus
+    doc = items[0][0]
+    texts = [strip_markup(s.text) for s in doc.segments if "habit" in s.text and s.role != "interviewer"][:5]
+    lemmas = " ".join(lemmatise(texts, nlp)).split()
+    assert "habiter" in lemmas and "euh" not in lemmas and "[pause]" not in " ".join(texts)
+
+    docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "date_entretien": ["mars 2005", "2006-01-02", None],
+                         "annee_de_naissance": ["1950", "1960", "1970"]})
+    assign = pd.DataFrame({"doc_id": ["a", "a", "b", "c"], "topic_id": [0, 1, 1, 0]})
+    col = date_attribute(docs, ["annee_de_naissance", "date_entretien"])
+    assert col == "date_entretien"
+    over = topics_over_time(assign, docs, col)
+    assert over[["period", "topic_id", "n"]].values.tolist() == [["2005", 0, 1], ["2005", 1, 1], ["2006", 1, 1]]
+    assert over.groupby("period")["share"].sum().tolist() == [1.0, 1.0]

@@ -45,6 +45,8 @@ def print_summary(summary) -> None:
         console.print(table)
     for w in summary.warnings:
         console.print(f"[yellow]warning:[/] {w}")
+    for e in getattr(summary, "errors", []):
+        console.print(f"[bold red]error:[/] {e} (per-document results are stored; see the log above)")
     topics = getattr(summary, "topics", None)
     if topics is not None and getattr(topics, "message", None):
         console.print(f"topics: {topics.message}")
@@ -76,6 +78,8 @@ def run(
     except (ConfigurationError, ValueError) as exc:  # CodebookError, AttributeFileError are ValueErrors
         _fail(str(exc))
     print_summary(result.summary)
+    if result.summary.errors:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -147,18 +151,34 @@ def code(
 
 @app.command()
 def train(
-    codings: Path = typer.Argument(..., help="CSV of validated codings: text, code, accepted (1/0)."),
-    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml)."),
-    models_dir: Path = typer.Option(Path("models"), "--models-dir", help="Where to save the fitted classifier."),
+    codings: Path = typer.Argument(..., help="Validated codings: CSV (text, code, accepted) or a reviewed .qdpx."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory whose runs use the model "
+                                       "(saved in OUT/models)."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Save under this models directory instead."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or .qdc)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="For a .qdpx: the narratif export (or output "
+                                            "directory) it was reviewed from, so removed codings count as rejected."),
 ) -> None:
     """Fit the coding classifier on a team's validated codings; later runs use it."""
+    import tempfile
+
     from .codebook import load_codebook
     from .coding import train_classifier
 
     if not codings.is_file():
         _fail(f"no such file: {codings}")
+    if (out is None) == (models_dir is None):
+        _fail("give exactly one of --out (the output directory whose runs should use the model) or --models-dir")
+    target = models_dir or out / "models"
     try:
-        path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=models_dir)
+        if codings.suffix.lower() == ".qdpx":
+            from .export import write_training_csv
+
+            with tempfile.TemporaryDirectory() as tmp:
+                csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline)
+                path = train_classifier(csv, codebook=load_codebook(codebook), models_dir=target)
+        else:
+            path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=target)
     except ValueError as exc:
         _fail(str(exc))
     console.print(f"coding classifier saved to {path}")

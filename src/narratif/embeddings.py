@@ -81,7 +81,54 @@ def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBa
 
             nlp = load_nlp()
         return SpacyVectors(nlp)
-    raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy')")
+    if spec in ("lsa", "tfidf-svd"):
+        return LsaVectors()
+    raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy', 'lsa')")
+
+
+class LsaVectors(EmbeddingBackend):
+    """TF-IDF + truncated SVD (LSA) learned from the corpus itself: lexical, needs no model.
+
+    It must be fitted on the corpus (``fit(texts)``; the topic stage does so) before
+    embedding, and its signature names what it learned, so vectors from two fits
+    never mix. Offered as a comparison point for topics, not for per-document use.
+    """
+
+    def __init__(self, n_components: int = 100, *, min_df: int = 2, max_df: float = 0.5, random_state: int = 0):
+        self.n_components = n_components
+        self.min_df = min_df
+        self.max_df = max_df
+        self.random_state = random_state
+        self.name = f"lsa-{n_components}"
+        self.fitted = False
+
+    def fit(self, texts: Sequence[str]) -> "LsaVectors":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from spacy.lang.fr.stop_words import STOP_WORDS
+
+        stop = sorted({w for s in STOP_WORDS for w in s.lower().replace("'", " ").split() if len(w) > 1})
+        self.vectorizer_ = TfidfVectorizer(min_df=self.min_df, max_df=self.max_df, sublinear_tf=True,
+                                           stop_words=stop, token_pattern=r"(?u)\b\w\w+\b")
+        x = self.vectorizer_.fit_transform(list(texts))
+        k = max(1, min(self.n_components, x.shape[1] - 1))
+        self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(x)
+        digest = hashlib.sha256("\x00".join(self.vectorizer_.get_feature_names_out()).encode())
+        digest.update(np.round(self.svd_.singular_values_, 4).tobytes())
+        self.name = f"lsa-{k}:{digest.hexdigest()[:12]}"
+        self.fitted = True
+        return self
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not self.fitted:
+            raise RuntimeError("LsaVectors must be fitted on the corpus before embedding")
+        if not texts:
+            return np.zeros((0, self.svd_.n_components), dtype=np.float32)
+        return _normalise(self.svd_.transform(self.vectorizer_.transform(list(texts))))
+
+    @property
+    def dim(self) -> int:
+        return int(self.svd_.n_components) if self.fitted else self.n_components
 
 
 def text_key(text: str, backend: EmbeddingBackend) -> str:

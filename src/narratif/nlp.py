@@ -66,10 +66,22 @@ class ParsedSegment:
         return self.segment.start + char
 
 
+def _line_pieces(doc: Doc) -> Iterator[Span]:
+    """spaCy's sentences, cut again at line breaks: a transcript line is never merged with the next."""
+    for span in doc.sents:
+        start = span.start
+        for tok in span:
+            if "\n" in tok.text_with_ws and tok.i + 1 < span.end:
+                yield doc[start:tok.i + 1]
+                start = tok.i + 1
+        if start < span.end:
+            yield doc[start:span.end]
+
+
 def _sentences(seg: Segment, doc: Doc, first_id: int) -> tuple[list[Sentence], list[Span]]:
     sents: list[Sentence] = []
     spans: list[Span] = []
-    for span in doc.sents:
+    for span in _line_pieces(doc):
         s, e = span.start_char, span.end_char
         # trim whitespace (masked markup shows up as spaces)
         while s < e and doc.text[s].isspace():

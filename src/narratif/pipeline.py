@@ -209,6 +209,7 @@ class RunSummary:
     seconds: float = 0.0
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # failed output stages
     topics: Any = None
     started: float = field(default_factory=time.time)
 
@@ -310,17 +311,36 @@ def count_unchanged(store, unchanged: list[InputFile], summary: RunSummary) -> N
 
 
 def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, changed: bool) -> None:
-    """Corpus-level outputs, rebuilt from the store: topics, aggregates, reports, Parquet."""
+    """Corpus-level outputs, rebuilt from the store: topics, aggregates, reports, Parquet.
+
+    Each stage fails on its own: its error is recorded in ``summary.errors`` (the
+    CLI then exits 1) and the other outputs are still written; the per-document
+    results are already committed and never lost.
+    """
+    import logging
+    import traceback
+
     from .codebook import load_codebook
 
+    log = logging.getLogger("narratif")
     codebook = load_codebook(settings.codebook)
+
+    def stage(name, fn):
+        try:
+            return fn()
+        except Exception as exc:
+            log.error("%s failed:\n%s", name, traceback.format_exc())
+            summary.errors.append(f"{name} failed: {type(exc).__name__}: {exc}")
+            return None
+
     if settings.topics and (changed or settings.refit_topics or not store.has_table("topics")):
         from .topics import update_topics
 
-        summary.topics = update_topics(store, settings.models_dir, codebook=codebook,
-                                       backend=None, refit=settings.refit_topics)
+        summary.topics = stage("topic modelling", lambda: update_topics(
+            store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics))
     if settings.report:
         from .report import write_reports
 
-        write_reports(store, settings.out, codebook=codebook, pseudonymise=settings.pseudonymise)
-    store.export_parquet()
+        stage("reporting", lambda: write_reports(store, settings.out, codebook=codebook,
+                                                 pseudonymise=settings.pseudonymise))
+    stage("Parquet export", store.export_parquet)

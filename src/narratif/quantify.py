@@ -290,7 +290,9 @@ def polar_events(tps: pd.DataFrame, coded: pd.DataFrame, segs: pd.DataFrame) -> 
         c = c.merge(segs[["doc_id", "seg_id", "start"]], on=["doc_id", "seg_id"], how="left")
         if parts:
             seen = set(zip(parts[0]["doc_id"], parts[0]["seg_id"], parts[0]["polarity"]))
-            c = c[[k not in seen for k in zip(c["doc_id"], c["seg_id"], c["polarity"])]]
+            keep = pd.Series([k not in seen for k in zip(c["doc_id"], c["seg_id"], c["polarity"])],
+                             index=c.index, dtype=bool)
+            c = c.loc[keep]  # a boolean Series: an empty list would select no *columns*
         c = c.assign(sent_id=-1, source="codage", type=c["code"], text=None)
         parts.append(c[cols])
     parts = [p for p in parts if not p.empty]

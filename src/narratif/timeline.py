@@ -27,6 +27,13 @@ _UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
 _UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
 _PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, " 40": 1939, "libération": 1944,
                  "occupation": 1940, "soixante-huit": 1968}
+#: A number followed by a unit or a counted noun is a quantity ("quarante voix", "mille personnes"), not a year.
+_NOT_QUANTITY = (r"(?!\s*(?:%|pour ?cents?|ans?\b|années?|mois|semaines?|jours?|heures?|minutes?|secondes?|"
+                 r"personnes?|gens|habitants?|voix|votes?|euros?|francs?|salariés?|adhérents?|emplois?|élèves?|"
+                 r"enfants?|fois|kilo|km|mètres?|m²|hectares?|places?|logements?|familles?|membres?|000))")
+#: A year right after "loi (du ...) de", "décret", "article": a legal reference, not an event of the story.
+_LEGAL_REFERENCE = re.compile(r"\b(?:loi|décret|ordonnance|circulaire|article|arrêté)(?:\s+[\w'-]+){0,4}\s+(?:de|du|n°)?\s*$",
+                              re.IGNORECASE)
 #: How far (in sentences of the same speaker) an anchor still resolves relative expressions.
 ANCHOR_REACH = 25
 
@@ -36,9 +43,12 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("age", rf"\b(?:à|a|vers|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
     ("age", rf"\b(?:j'avais|il avait|elle avait|on avait|quand j'avais|j'ai eu) (?P<n>{_N}) ans\b"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
-    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>{_N})\b"),
-    ("year", rf"\b(?:de|avant|après|fin|début|arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) "
-             rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>{_N})\b{_NOT_QUANTITY}"),
+    ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
+             rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
+             rf"\b{_NOT_QUANTITY}"),
+    ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
+             rf"(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{_NOT_QUANTITY}"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
                  r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
@@ -138,9 +148,14 @@ def _n(m: re.Match, group: str = "n") -> int | None:
     return words_to_int(g.replace("1er", "1").replace("premier", "un"))
 
 
-def find_expressions(text: str, *, reference_year: int | None = None,
-                     birth_year: int | None = None) -> list[tuple[int, int, str, str | None, int | None]]:
-    """(start, end, kind, value, year) of temporal expressions in a sentence (no overlaps)."""
+def find_expressions(text: str, *, reference_year: int | None = None, birth_year: int | None = None,
+                     orientation: str | None = None) -> list[tuple[int, int, str, str | None, int | None]]:
+    """(start, end, kind, value, year) of temporal expressions in a sentence (no overlaps).
+
+    A short spoken year ("en quarante") is taken only when the sentence is not told in
+    the present or future (``orientation``; None = unknown, accepted); a bare "mille" is
+    never a year, and a year in a legal reference ("loi de 1901") is left out.
+    """
     found: list[tuple[int, int, str, str | None, int | None]] = []
     taken: list[tuple[int, int]] = []
     for kind, rx in _PATTERNS:
@@ -160,13 +175,17 @@ def find_expressions(text: str, *, reference_year: int | None = None,
                 third_person = re.match(r"(?:il|elle|on) ", m.group(), re.IGNORECASE)
                 year = birth_year + n if birth_year and not third_person else None
             elif kind == "year":
-                if n is None:
+                if n is None or n == 1000 or _LEGAL_REFERENCE.search(text[:m.start("n")]):
                     continue
                 year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
                 if year is None or n < 20:
                     continue  # "en deux" / "en dix": not a year when spoken short and small
+                if n < 100 and orientation in ("present", "future"):
+                    continue  # "en quarante minutes on y est": a short year needs a past context
                 value = str(year)
             elif kind == "date":
+                if _LEGAL_REFERENCE.search(text[:s]):
+                    continue
                 if n is not None:
                     year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
                 d = _n(m, "d")
@@ -224,7 +243,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
             orient = orientation(span)
             span._.orientation = orient
             local = []
-            for s, e, kind, value, year in find_expressions(sent.text, reference_year=ref, birth_year=birth):
+            for s, e, kind, value, year in find_expressions(sent.text, reference_year=ref, birth_year=birth,
+                                                                  orientation=orient):
                 shift = _year_shift(value) if kind == "relative" else None
                 if shift is not None and who in last_year and sent.sent_id - last_year[who][1] <= ANCHOR_REACH:
                     year = last_year[who][0] + shift

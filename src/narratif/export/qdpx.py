@@ -288,20 +288,18 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
             etree.SubElement(vv, _q(kind)).text = xml_text(str(value).strip())
         etree.SubElement(case, _q("SourceRef"), targetGUID=src_guid)
 
+    refs: list[str] = []
     if store.has_table("topics"):
         topics = store.table("topics")
         topics = topics[topics["topic_id"] >= 0] if "topic_id" in topics else topics.iloc[0:0]
         if len(topics):
             notes_el = etree.SubElement(root, _q("Notes"))
-            refs = []
             for _, row in topics.sort_values("topic_id").iterrows():
                 name, content = _topic_note(row, ps)
                 ng = guid("topic", int(row["topic_id"]))
                 note = etree.SubElement(notes_el, _q("Note"), guid=ng, name=xml_text(name), creatingUser=user)
                 etree.SubElement(note, _q("PlainTextContent")).text = xml_text(content)
                 refs.append(ng)
-    else:
-        refs = []
     etree.SubElement(root, _q("Description")).text = xml_text(
         f"Exported by narratif {__version__} from {store.out_dir.resolve().name}; codebook "
         f"{codebook.name} {codebook.version} (fingerprint {codebook.fingerprint()}).")

@@ -51,9 +51,12 @@ class TopicSettings:
     n_components: int = 5
     random_state: int = 42
     top_n_words: int = 10
-    #: n-gram range of the c-TF-IDF vocabulary (min_df counts topics: BERTopic fits it per topic)
+    #: segments with fewer content words (not stop words nor fillers) are not fitted either
+    min_content_words: int = 3
+    #: c-TF-IDF vocabulary: n-grams up to this, found in ≥ min_df and ≤ max_df of the segments
     ngram_max: int = 1
-    min_df: int = 1
+    min_df: int = 5
+    max_df: float = 0.2
     #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
     lemmatize: bool = False
     #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
@@ -73,7 +76,7 @@ class TopicSettings:
     def fit_signature(self) -> str:
         """Hash of the settings that change a fit (not those that only change reporting)."""
         keys = ("min_words", "min_topic_size", "min_samples", "n_neighbors", "n_components", "random_state",
-                "top_n_words", "ngram_max", "min_df", "lemmatize", "guided", "zeroshot_min_similarity")
+                "top_n_words", "ngram_max", "min_df", "max_df", "min_content_words", "lemmatize", "guided", "zeroshot_min_similarity")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

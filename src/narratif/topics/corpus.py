@@ -28,13 +28,16 @@ def word_count(text: str) -> int:
 def load_segments(store: Store, *, min_assign_words: int) -> pd.DataFrame:
     """Non-interviewer segments of ok documents long enough to carry a topic, in stable order."""
     if not store.has_table("segments"):
-        return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role", "n_words"])
+        return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role", "n_words", "n_content"])
     seg = store.con.execute(
         """SELECT s.doc_id, s.seg_id, s.text, s.role FROM segments s JOIN documents d USING (doc_id)
            WHERE d.status = 'ok' AND coalesce(s.role, '') <> 'interviewer'
            ORDER BY s.doc_id, s.seg_id"""
     ).df()
+    from .vocabulary import content_word_count
+
     seg["n_words"] = [word_count(t) for t in seg["text"]]
+    seg["n_content"] = [content_word_count(t) for t in seg["text"]]
     seg = seg[seg["n_words"] >= min_assign_words].reset_index(drop=True)
     seg["seg_id"] = seg["seg_id"].astype("int64")
     return seg

@@ -33,22 +33,26 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def code_profile(codebook) -> CodeProfile | None:
-    """Code texts from a codebook exposing ``.codes`` (id, label, description, …examples/keywords)."""
+def _code_rows(codebook) -> list[dict]:
+    """Codes as dicts, from ``Codebook.codes`` (objects) or a DataFrame of codes."""
     codes = getattr(codebook, "codes", None)
     if codes is None:
+        return []
+    if isinstance(codes, pd.DataFrame):
+        return codes.to_dict("records")
+    return [{k: getattr(c, k, None) for k in ("id", "label", "description", "keywords", "strong_keywords",
+                                               "examples")} for c in codes]
+
+
+def code_profile(codebook) -> CodeProfile | None:
+    """Code texts from a codebook's ``.codes`` (id, label, description, keywords, examples)."""
+    rows = [r for r in _code_rows(codebook) if r.get("id")]
+    if not rows:
         return None
-    if not isinstance(codes, pd.DataFrame):
-        codes = pd.DataFrame(codes)
-    if codes.empty or "id" not in codes.columns:
-        return None
-    extra = [c for c in ("description", "examples", "keywords", "lexicon") if c in codes.columns]
-    texts = []
-    for _, row in codes.iterrows():
-        parts = [_as_text(row.get("label"))] + [_as_text(row.get(c)) for c in extra]
-        texts.append(". ".join(p for p in parts if p))
-    labels = [_as_text(v) for v in codes.get("label", codes["id"])]
-    return CodeProfile(ids=[str(i) for i in codes["id"]], labels=labels, texts=texts)
+    fields = ("label", "description", "strong_keywords", "keywords", "examples")
+    texts = [". ".join(p for p in (_as_text(r.get(f)) for f in fields) if p) for r in rows]
+    return CodeProfile(ids=[str(r["id"]) for r in rows], labels=[_as_text(r.get("label")) or str(r["id"]) for r in rows],
+                       texts=texts)
 
 
 def seed_words(codebook, stop_words: set[str], *, max_words: int = 8) -> list[list[str]]:

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..embeddings import EmbeddingBackend, select_backend
 from ..store import Store
@@ -77,7 +76,8 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
     result = TopicsResult(backend=backend.signature())
     previous = _previous_ids(store)
     segs = load_segments(store, min_assign_words=settings.min_assign_words)
-    fit_mask = (segs["n_words"] >= settings.min_words).to_numpy()
+    fit_mask = ((segs["n_words"] >= settings.min_words)
+                & (segs["n_content"] >= settings.min_content_words)).to_numpy()
     result.n_segments = len(segs)
 
     if hasattr(backend, "fit") and not getattr(backend, "fitted", True):
