@@ -12,15 +12,22 @@ A prediction matches a gold turning point when it lies within ±1 unit (a line f
 ParisStories, a sentence for CFPP2000); matching is one-to-one, nearest first. Reports
 precision, recall, F1, type agreement (share of matched pairs with the gold type),
 polarity agreement, and turning points per 100 sentences, per split: ``tune`` (stories
-2019–2021), ``heldout`` (2022 stories) and ``cfpp`` (CFPP2000).
+2019–2021), ``heldout`` (2022 stories) and ``cfpp`` (CFPP2000), for the shipped detector
+(the learned model in ``src/narratif/data/tp_model.json`` when it ships; note that it was
+trained on all of these files, so these splits are training data for it) and, with
+``--rules``, for the hand-written detector alone. ``--cv`` adds the honest figure: the
+grouped cross-validation of ``scripts/train_turning_points.py`` (leave-files-out over the
+independent gold, folds always trained on the extra training data too). ``--speed`` times
+the turning-point step against the spaCy parse on one long CFPP2000 interview.
 
-    .venv/bin/python benchmarks/eval_turning_points.py [--shared ../shared] [--details]
+    .venv/bin/python benchmarks/eval_turning_points.py [--shared ../shared] [--details] [--rules] [--cv] [--speed]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import re
 import sys
 import time
@@ -101,7 +108,7 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split]) -> None:
+def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=None) -> None:
     from narratif.ingest import ingest_file
     from narratif.nlp import parse_document
     from narratif.turning_points import detect_turning_points
@@ -119,7 +126,7 @@ def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split]) -> None:
         doc = ingest_file(src)
         parsed = parse_document(nlp, doc)
         t0 = time.perf_counter()
-        tps = detect_turning_points(doc, parsed)
+        tps = detect_turning_points(doc, parsed, settings=settings)
         split.seconds += time.perf_counter() - t0
         split.words += doc.n_words
         split.n_units += doc.text.rstrip("\n").count("\n") + 1
@@ -131,7 +138,7 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\[[^\]]*\]", " ", s)).strip().lower()
 
 
-def evaluate_cfpp(nlp, shared: Path, split: Split) -> None:
+def evaluate_cfpp(nlp, shared: Path, split: Split, settings=None) -> None:
     from narratif.ingest import ingest_file
     from narratif.nlp import parse_document
     from narratif.turning_points import detect_turning_points
@@ -178,7 +185,7 @@ def evaluate_cfpp(nlp, shared: Path, split: Split) -> None:
                 sid = next((s.sent_id for s in sents if s.start >= off), sents[-1].sent_id)
             split.gold.append(Unit(name, sid, row["type"].strip(), _pol(row.get("polarity")), row["quote"]))
         t0 = time.perf_counter()
-        tps = detect_turning_points(doc, parsed)
+        tps = detect_turning_points(doc, parsed, settings=settings)
         split.seconds += time.perf_counter() - t0
         in_scope = {s.sent_id for s in sents if lo <= line_of(doc.text, s.start) <= hi}
         narr = {s.sent_id for p in parsed if p.segment.role != "interviewer" for s in p.sentences}
@@ -206,34 +213,55 @@ def _locate(line: str, quote: str) -> int | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    ap.add_argument("--details", action="store_true", help="print misses and false alarms")
-    ap.add_argument("--skip-cfpp", action="store_true")
-    args = ap.parse_args(argv)
-    from narratif.nlp import load_nlp
+def measure_speed(nlp, shared: Path, name: str = "Younes_Belkacem_H_59_Mo-v2", repeat: int = 3) -> dict:
+    """Seconds of spaCy parse vs turning-point detection (best of ``repeat``) on one interview."""
+    from narratif.ingest import ingest_file
+    from narratif.nlp import parse_document
+    from narratif.turning_points import TurningPointSettings, detect_turning_points
 
-    nlp = load_nlp()
+    doc = ingest_file(shared / "corpora" / "cfpp2000" / f"{name}.txt")
+    t0 = time.perf_counter()
+    parsed = parse_document(nlp, doc)
+    parse_s = time.perf_counter() - t0
+    out = {"file": name, "words": doc.n_words, "parse_s": round(parse_s, 2)}
+    for label, settings in (("shipped", None), ("rules", TurningPointSettings(use_model=False))):
+        best = math.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            detect_turning_points(doc, parsed, settings=settings)
+            best = min(best, time.perf_counter() - t0)
+        out[f"{label}_s"] = round(best, 3)
+        out[f"{label}_share_of_parse"] = round(best / parse_s, 3)
+    return out
+
+
+def run_splits(nlp, shared: Path, settings=None, skip_cfpp: bool = False) -> dict[str, Split]:
     splits = {"tune": Split("tune"), "heldout": Split("heldout"), "cfpp": Split("cfpp")}
-    evaluate_parisstories(nlp, args.shared, splits)
-    if not args.skip_cfpp:
-        evaluate_cfpp(nlp, args.shared, splits["cfpp"])
-    header = ["split", "gold", "pred", "matched", "P", "R", "F1", "type_agreement", "polarity_agreement",
-              "tp_per_100_units", "gold_per_100_units", "words_per_s"]
-    print("\t".join(header))
+    evaluate_parisstories(nlp, shared, splits, settings)
+    if not skip_cfpp:
+        evaluate_cfpp(nlp, shared, splits["cfpp"], settings)
+    return splits
+
+
+HEADER = ["split", "gold", "pred", "matched", "P", "R", "F1", "type_agreement", "polarity_agreement",
+          "tp_per_100_units", "gold_per_100_units", "words_per_s"]
+
+
+def print_table(title: str, splits: dict[str, Split], details: bool = False) -> None:
+    print(f"## {title}")
+    print("\t".join(HEADER))
     for split in splits.values():
         if not split.gold and not split.pred:
             continue
         sc = scores(split)
-        print("\t".join(str(sc[h]) for h in header))
+        print("\t".join(str(sc[h]) for h in HEADER))
     for split in splits.values():
         pairs = match(split.gold, split.pred)
         conf = Counter((g.type, p.type) for g, p in pairs if g.type != p.type)
         if conf:
             print(f"{split.name} type confusions (gold→pred): "
                   + ", ".join(f"{g}→{p}:{n}" for (g, p), n in conf.most_common(8)))
-        if args.details:
+        if details:
             mg = {id(g) for g, _ in pairs}
             mp = {id(p) for _, p in pairs}
             for g in split.gold:
@@ -242,6 +270,45 @@ def main(argv: list[str] | None = None) -> int:
             for p in split.pred:
                 if id(p) not in mp:
                     print(f"  FA   {split.name} {p.doc}:{p.unit} {p.type} | {p.text[:90]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--details", action="store_true", help="print misses and false alarms")
+    ap.add_argument("--skip-cfpp", action="store_true")
+    ap.add_argument("--rules", action="store_true", help="also report the hand-written detector alone")
+    ap.add_argument("--cv", action="store_true", help="grouped cross-validation of the shipped configuration")
+    ap.add_argument("--speed", action="store_true", help="time the TP step against the parse")
+    args = ap.parse_args(argv)
+    from narratif.nlp import load_nlp
+    from narratif.tp_model import load_model, weights_hash
+    from narratif.turning_points import TurningPointSettings
+
+    nlp = load_nlp()
+    model = load_model()
+    shipped = (f"learned model {weights_hash()}: ranking={model.ranking} typing={model.typing}"
+               if model else "rules (no learned model ships)")
+    print_table(f"shipped detector — {shipped}", run_splits(nlp, args.shared, None, args.skip_cfpp), args.details)
+    if args.rules and model:
+        print_table("hand-written rules only", run_splits(nlp, args.shared, TurningPointSettings(use_model=False),
+                                                         args.skip_cfpp), args.details)
+    if args.cv:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import train_turning_points as tr
+
+        docs = tr.load_docs(args.shared, None)
+        configs = [tr.Config("rules", "rules")]
+        if model:
+            configs.append(tr.Config.from_model(model))
+        for cfg in configs:
+            cv = tr.cross_validate(cfg, docs)
+            print(f"## grouped CV ({tr.K_FOLDS} folds by file, independent gold only) {cfg.label()}")
+            for k in ("all", "ps", "cfpp"):
+                print(f"{k}\t{tr._fmt(cv[k])}")
+            print(f"held-out 2022 (trained on all but 2022)\t{tr._fmt(tr.heldout(cfg, docs))}")
+    if args.speed:
+        print("## speed", measure_speed(nlp, args.shared))
     return 0
 
 

@@ -95,3 +95,18 @@ def test_reports_on_empty_and_uncoded_stores(tmp_path, shared_dir):
         paths = write_reports(store, tmp_path / "bare", codebook=cb)
         assert "Aucun document ne porte d'attribut" in paths["report"].read_text(encoding="utf-8")
         assert "_Aucun extrait" in paths["summary"].read_text(encoding="utf-8")
+
+
+def test_documents_table_headers_match_cells_when_kind_is_also_an_attribute():
+    """Regression: ``kind`` as both a column and a grouping attribute shifted the cells."""
+    import pandas as pd
+
+    from narratif.report.html import _document_columns, table
+
+    docs = pd.DataFrame({"label": ["a.txt", "b.pdf"], "kind": ["interview", "monograph"], "n_words": [10, 20],
+                         "n_segments": [2, 3], "collectif": ["X", "X"]})
+    html = str(table(docs, _document_columns(["kind", "collectif"])))
+    assert html.count("<th>") == 5
+    assert "<th>Type</th>" in html
+    first_row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert first_row.count("<td>") == 5 and "<td>interview</td><td>10</td>" in first_row

@@ -9,6 +9,7 @@ offline; it plugs in by subclassing :class:`EmbeddingBackend`.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Sequence
 
 import numpy as np
@@ -71,6 +72,82 @@ class SpacyVectors(EmbeddingBackend):
         return int(self.nlp.vocab.vectors_length)
 
 
+#: Tokens of spoken French that carry no topic (CFPP2000 / ParisStories transcriptions).
+SPOKEN_FILLERS = frozenset("""
+euh heu hein ben bah beh ouais ouai mh mhm hm hum bon voilà voila quoi enfin ah oh eh oui non
+ok okay pff bref genre truc trucs machin chose choses fait faire dire dit dis disait
+vrai vraiment bien ouf tiens ouh là-bas ça ca cela ceci y
+qu jusqu lorsqu puisqu quelqu aujourd presqu mm mmh hmm pf xx xxx nan cetera
+sais sait vois voit crois pense disons accord effectivement absolument justement forcément exemple
+""".split())
+
+
+class SifVectors(SpacyVectors):
+    """Smooth-inverse-frequency average of static vectors (Arora et al. 2017).
+
+    Each content token weighs ``a / (a + p(w))``: words frequent in the talk
+    ("gens", "quartier", "beaucoup") count less than "loyer" or "marché". Before
+    ``fit``, ``p(w)`` follows Zipf's law over the word's rank in the model's vector
+    table (spaCy stores it in frequency order), so single texts embed without a
+    corpus. ``fit(texts)`` learns ``p(w)`` from the corpus itself, which knows that
+    speech is not web text; the topic stage does so and saves the counts with its
+    model (``get_state``/``set_state``). Spoken fillers are skipped like stop
+    words. Removing the common component is corpus-level: the topic model does it.
+    """
+
+    def __init__(self, nlp, *, a: float = 1e-3):
+        super().__init__(nlp)
+        self.a = a
+        self._model = self.name.split(":", 1)[1]
+        self.name = f"sif-vectors:a={a:g}:zipf:{self._model}"
+        self.fitted = False
+        vectors = nlp.vocab.vectors
+        first_rank: dict[int, int] = {}
+        for row in vectors.key2row.values():  # keys are inserted by frequency: first key of a row = its rank
+            first_rank.setdefault(int(row), len(first_rank) + 1)
+        harmonic = np.log(1.78 * max(2, len(first_rank)))  # Zipf normaliser: sum of 1/r up to n
+        self._row_weight = {row: a / (a + 1.0 / (rank * harmonic)) for row, rank in first_rank.items()}
+
+    def _content(self, doc: Doc):
+        return (t for t in doc if t.has_vector and not (t.is_stop or t.is_punct or t.like_num or t.is_space
+                                                          or t.lower_ in SPOKEN_FILLERS))
+
+    def fit(self, texts: Sequence[str]) -> "SifVectors":
+        """Learn word probabilities from the corpus (content tokens, lower case)."""
+        from collections import Counter
+
+        counts: Counter[str] = Counter()
+        for doc in self.nlp.tokenizer.pipe(list(texts), batch_size=1000):
+            counts.update(t.lower_ for t in self._content(doc))
+        return self.set_state({"counts": dict(sorted(counts.items()))})
+
+    def get_state(self) -> dict:
+        return {"counts": dict(self.counts_)} if self.fitted else {}
+
+    def set_state(self, state: dict) -> "SifVectors":
+        """Use word counts learned earlier (as saved with a topic model)."""
+        self.counts_ = {str(w): int(c) for w, c in state["counts"].items()}
+        total = max(1, sum(self.counts_.values()))
+        self.word_weight_ = {w: self.a / (self.a + c / total) for w, c in self.counts_.items()}
+        digest = hashlib.sha256(json.dumps(self.counts_, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        self.name = f"sif-vectors:a={self.a:g}:corpus-{digest[:12]}:{self._model}"
+        self.fitted = True
+        return self
+
+    def _doc_vector(self, doc: Doc) -> np.ndarray:
+        key2row = self.nlp.vocab.vectors.key2row
+        total = np.zeros(self.nlp.vocab.vectors_length, dtype=np.float64)
+        weight = 0.0
+        for t in self._content(doc):
+            if self.fitted:
+                w = self.word_weight_.get(t.lower_, 1.0)
+            else:
+                w = self._row_weight.get(int(key2row.get(t.orth, key2row.get(t.lower, -1))), 1.0)
+            total += w * t.vector
+            weight += w
+        return (total / weight).astype(np.float32) if weight else np.zeros_like(total, dtype=np.float32)
+
+
 def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBackend:
     """A backend from a name ("spacy") or an instance."""
     if isinstance(spec, EmbeddingBackend):
@@ -83,7 +160,13 @@ def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBa
         return SpacyVectors(nlp)
     if spec in ("lsa", "tfidf-svd"):
         return LsaVectors()
-    raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy', 'lsa')")
+    if spec in ("sif", "sif-vectors"):
+        if nlp is None:
+            from .nlp import load_nlp
+
+            nlp = load_nlp()
+        return SifVectors(nlp)
+    raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy', 'sif', 'lsa')")
 
 
 class LsaVectors(EmbeddingBackend):

@@ -57,6 +57,7 @@ class TurningPointSettings:
     meta_penalty: float = 0.8
     place_bonus: float = 0.3
     switch_bonus: float = 0.3
+    use_model: bool = True  # apply the shipped learned model (data/tp_model.json) where it ships
 
     def budget(self, n_sentences: int) -> int:
         b = int(round(self.budget_per_sqrt * math.sqrt(max(n_sentences, 0))))
@@ -67,10 +68,13 @@ class TurningPointSettings:
 
 
 def settings_signature(settings: TurningPointSettings | None = None) -> str:
-    """A short hash of the settings and lexicons: changes when detection would change."""
+    """A short hash of the settings, lexicons and shipped weights: changes when detection would change."""
+    from .tp_model import weights_hash
+
     s = settings or TurningPointSettings()
     lex = repr((TYPE_LEMMAS, TYPE_PATTERNS, NARRATIVE_CUES, OBSTACLE_WORDS.pattern, LEVIER_WORDS.pattern))
-    return sha256((s.signature() + lex).encode()).hexdigest()[:16]
+    weights = weights_hash() if s.use_model else "off"
+    return sha256((s.signature() + lex + weights).encode()).hexdigest()[:16]
 
 
 
@@ -247,11 +251,8 @@ def _context_bonus(rows: list[tuple], s: TurningPointSettings) -> None:
         prev_background = bool(imp) and not fg
 
 
-def detect_turning_points(document: Document, parsed, *,
-                          settings: TurningPointSettings | None = None) -> list[TurningPoint]:
-    """The document's strongest turning points, in text order (interviewer turns skipped)."""
-    s = settings or TurningPointSettings()
-    rows = score_sentences(parsed, settings=s)
+def _rule_picks(rows: list[tuple], s: TurningPointSettings) -> list[int]:
+    """Rule ranking: the strongest candidates within the sqrt budget, never adjacent."""
     budget = s.budget(len(rows))
     _context_bonus(rows, s)
     ranked = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] >= s.min_score),
@@ -263,10 +264,59 @@ def detect_turning_points(document: Document, parsed, *,
         if any(abs(i - k) <= s.min_gap for k in kept):
             continue
         kept.append(i)
+    return sorted(kept)
+
+
+def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tuple[int, str, float, str]]:
+    """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
+    over narrative units and/or learned typing of the picked units."""
+    from .tp_features import _content_tokens
+    from .tp_model import unit_rows
+
+    spans = [r[2] for r in rows]
+    ur = unit_rows(spans, [r[0].segment.speaker for r in rows], TurningPointScorer())
+    unit_of = {i: j for j, u in enumerate(ur.units) for i in u}
+    if model.ranking == "rules":
+        sent_idx = _rule_picks(rows, s)
+        units = [unit_of[i] for i in sent_idx]
+        scores = [rows[i][3]["score"] for i in sent_idx]
+    else:
+        unit_scores = model.unit_scores(ur)
+        units = model.selection.select(unit_scores)
+        sent_idx = [max(ur.units[j], key=lambda i: (_content_tokens(spans[i]), -i)) for j in units]
+        scores = [float(unit_scores[j]) for j in units]
+    learned_types = model.unit_types(ur, units)
     out = []
-    for i in sorted(kept):
+    for k, (i, j) in enumerate(zip(sent_idx, units)):
+        cand = ur.rule_cands[j] or rows[i][3]
+        tp_type = learned_types[k] if learned_types else (cand["type"] if cand else "resolution")
+        evidence = [cand["evidence"]] if cand else []
+        evidence.append(f"model: {model.ranking} ranking {scores[k]:.2f}, {model.typing} type")
+        out.append((i, tp_type, round(scores[k], 3), "; ".join(evidence)))
+    return out
+
+
+def detect_turning_points(document: Document, parsed, *,
+                          settings: TurningPointSettings | None = None) -> list[TurningPoint]:
+    """The document's strongest turning points, in text order (interviewer turns skipped).
+
+    Uses the shipped learned model (``data/tp_model.json``) for whatever it learned —
+    ranking, typing or both — and the hand-written scorer otherwise.
+    """
+    from .tp_model import load_model
+
+    s = settings or TurningPointSettings()
+    rows = score_sentences(parsed, settings=s)
+    model = load_model() if s.use_model else None
+    if model is None or (model.ranking == "rules" and model.typing == "rules") or not rows:
+        picks = [(i, rows[i][3]["type"], rows[i][3]["score"], rows[i][3]["evidence"]) for i in _rule_picks(rows, s)]
+    else:
+        picks = _learned_picks(rows, model, s)
+    out = []
+    for i, tp_type, score, evidence in picks:
         p, sent, span, cand = rows[i]
+        polarity = TurningPointScorer.polarity(tp_type, span.text.lower())
         out.append(TurningPoint(doc_id=document.doc_id, seg_id=sent.seg_id, sent_id=sent.sent_id,
-                                start=sent.start, end=sent.end, text=sent.text, type=cand["type"],
-                                polarity=cand["polarity"], score=float(cand["score"]), evidence=cand["evidence"]))
+                                start=sent.start, end=sent.end, text=sent.text, type=tp_type,
+                                polarity=polarity, score=float(score), evidence=evidence))
     return out

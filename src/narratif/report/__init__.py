@@ -110,7 +110,9 @@ def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
     raw_quotes = _theme_quotes(coded, inputs["quotes"], theme_ids) if not coded.empty else {}
     snapshot = snapshot_of(docs, tables, topics, totals, theme_ids)
     attrs = quantify.group_attributes(docs)
-    shown_docs = docs[[c for c in ["doc_id", "label", "kind", "n_words", "n_segments", *attrs] if c in docs.columns]]
+    shown_cols = dict.fromkeys(c for c in ["doc_id", "label", "kind", "n_words", "n_segments", *attrs]
+                               if c in docs.columns)  # ordered and unique: ``kind`` is often an attribute too
+    shown_docs = docs[list(shown_cols)]
     public = dict(tables)
     quotes_txt = {t: [f"« {q['text']} » ({q['ref']})" for q in qs] for t, qs in raw_quotes.items()}
     if pseudonymiser is not None:

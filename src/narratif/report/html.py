@@ -35,6 +35,13 @@ class _Figures:
         return Markup(html)
 
 
+def _document_columns(attributes: list[str]) -> dict[str, str]:
+    """Headers of the documents table: fixed columns first, then grouping attributes not already shown."""
+    cols = {"label": "Document", "kind": "Type", "n_words": "Mots", "n_segments": "Segments"}
+    cols.update({a: a for a in attributes if a not in cols})
+    return cols
+
+
 def table(df: pd.DataFrame | None, columns: dict[str, str], *, max_rows: int = 60,
           fmt: dict[str, str] | None = None) -> Markup:
     """An HTML table of the chosen columns with French headers; quotes keep their line breaks."""
@@ -211,8 +218,7 @@ def write_html(data, path: Path) -> Path:
         "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
         "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
         "tp_labels": TP_LABELS,
-        "doc_columns": {"label": "Document", "kind": "Type", "n_words": "Mots", "n_segments": "Segments",
-                        **{a: a for a in data.group_attributes}},
+        "doc_columns": _document_columns(data.group_attributes),
         "top_specificity": _top_specificity(t["code_by_group"]),
         "pair_counts": _pair_counts(t["obstacle_lever_pairs"]),
         "miaou_by_cat": ({c: g for c, g in t["miaou_grid"].groupby("category")} if not t["miaou_grid"].empty else {}),

@@ -36,10 +36,18 @@ def empty_table(columns: dict[str, str]) -> pd.DataFrame:
 class TopicSettings:
     """Everything a topic fit depends on; stored in the model manifest.
 
-    Defaults are tuned on the 61 CFPP2000 transcripts (≈20k narrator turns of 8+ words).
+    Defaults are tuned on the 61 CFPP2000 transcripts (≈34k narrator turns of 3+ words,
+    ≈8k windows of 60 words); ``benchmarks/eval_topics.py`` measures them.
     """
 
-    #: segments shorter than this (words) are left out of fitting, then assigned
+    #: embedding backend used when ``update_topics`` is given none ("sif", "spacy", "lsa")
+    embedding: str = "sif"
+    #: consecutive narrator segments are merged into windows of at least this many words,
+    #: fitted and assigned as one unit (1 = one segment per unit)
+    window_words: int = 60
+    #: principal components removed after the corpus mean (SIF common component)
+    remove_components: int = 1
+    #: units (windows) shorter than this (words) are left out of fitting, then assigned
     min_words: int = 8
     #: segments shorter than this are not assigned at all (back-channel "oui", "ah bon")
     min_assign_words: int = 3
@@ -75,7 +83,7 @@ class TopicSettings:
 
     def fit_signature(self) -> str:
         """Hash of the settings that change a fit (not those that only change reporting)."""
-        keys = ("min_words", "min_topic_size", "min_samples", "n_neighbors", "n_components", "random_state",
+        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples", "n_neighbors", "n_components", "random_state",
                 "top_n_words", "ngram_max", "min_df", "max_df", "min_content_words", "lemmatize", "guided", "zeroshot_min_similarity")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -5,9 +5,10 @@ BERTopic is installed without torch: the embedding model handed to it is a
 backend, and vectors are always passed in. UMAP has a fixed seed and HDBSCAN is
 deterministic, so the same input yields the same topics.
 
-Outliers are reassigned by cosine to topic centroids after removing the corpus
-mean vector: averaged static vectors all share a large common direction, so raw
-cosines sit near 0.8 for any pair and carry little information.
+Averaged static vectors all share a large common direction (raw cosines sit near
+0.8 for any pair), so before clustering, outlier reassignment and code linking the
+corpus mean and its first principal component(s) are removed (the "common
+component" step of SIF embeddings, Arora et al. 2017), learned once at fit time.
 """
 
 from __future__ import annotations
@@ -27,20 +28,34 @@ CLUSTER, NEAREST, GUIDED = "cluster", "nearest", "guided"
 
 
 class BackendEmbedder(BaseEmbedder):
-    """A narratif :class:`EmbeddingBackend` seen as a BERTopic embedding model."""
+    """A narratif :class:`EmbeddingBackend` seen as a BERTopic embedding model.
 
-    def __init__(self, backend: EmbeddingBackend):
+    ``project`` maps backend vectors into the space the topic model clusters in
+    (seed words and zero-shot topics must be compared there, like segments).
+    """
+
+    def __init__(self, backend: EmbeddingBackend, project=None):
         super().__init__(embedding_model=None)
         self.backend = backend
+        self.project = project
 
     def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
-        return self.backend.embed(list(documents))
+        vectors = self.backend.embed(list(documents))
+        return self.project(vectors) if self.project is not None else vectors
 
 
 def unit_rows(m: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(m, axis=1, keepdims=True)
     n[n == 0] = 1.0
     return (m / n).astype(np.float32)
+
+
+def common_components(centred: np.ndarray, k: int) -> np.ndarray:
+    """The top ``k`` principal directions of already centred rows (k × dim)."""
+    if k <= 0 or len(centred) <= k:
+        return np.zeros((0, centred.shape[1]), dtype=np.float32)
+    _, _, vt = np.linalg.svd(np.asarray(centred, dtype=np.float64), full_matrices=False)
+    return vt[:k].astype(np.float32)
 
 
 def centroids_of(embeddings: np.ndarray, topics: np.ndarray, topic_ids: Sequence[int]) -> np.ndarray:
@@ -53,7 +68,8 @@ class SegmentTopicModel:
 
     Learned attributes: ``model_`` (the BERTopic), ``topics_`` / ``probabilities_`` /
     ``assigned_by_`` for the fitted rows, ``topic_ids_`` (internal ids, outlier excluded),
-    ``mean_`` (corpus mean vector) and ``centroids_`` (raw-space topic centroids).
+    ``mean_`` (corpus mean vector), ``components_`` (common directions removed) and
+    ``centroids_`` (raw-space topic centroids).
     """
 
     def __init__(self, *, settings: TopicSettings | None = None, backend: EmbeddingBackend | None = None,
@@ -83,7 +99,8 @@ class SegmentTopicModel:
         elif s.guided == "seed" and self.seed_topic_list:
             kwargs.update(seed_topic_list=self.seed_topic_list)
         return BERTopic(
-            language="french", embedding_model=BackendEmbedder(self.backend) if self.backend else None,
+            language="french",
+            embedding_model=BackendEmbedder(self.backend, self._centred) if self.backend else None,
             umap_model=umap_model, hdbscan_model=hdbscan_model,
             vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, vocabulary=segment_vocabulary(
                 docs, ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 100)), max_df=s.max_df)),
@@ -100,13 +117,14 @@ class SegmentTopicModel:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if len(docs) != len(embeddings):
             raise ValueError(f"{len(docs)} docs but {len(embeddings)} embeddings")
+        self.mean_ = embeddings.mean(axis=0)
+        self.components_ = common_components(embeddings - self.mean_, s.remove_components)
         self.model_ = self._build(docs)
-        topics, probs = self.model_.fit_transform(docs, embeddings=embeddings)
+        topics, probs = self.model_.fit_transform(docs, embeddings=self._centred(embeddings))
         topics = np.asarray(topics, dtype=np.int64)
         probs = np.asarray(probs if probs is not None else np.ones(len(docs)), dtype=np.float64)
         if probs.ndim == 2:
             probs = probs.max(axis=1)
-        self.mean_ = embeddings.mean(axis=0)
         self.topic_ids_ = sorted(int(t) for t in set(topics.tolist()) if t != OUTLIER)
         assigned_by = np.where(topics == OUTLIER, None, CLUSTER).astype(object)
         if self.topic_ids_:
@@ -133,7 +151,12 @@ class SegmentTopicModel:
         self.model_.topic_embeddings_ = np.vstack(rows)
 
     def _centred(self, m: np.ndarray) -> np.ndarray:
-        return unit_rows(np.asarray(m, dtype=np.float32) - self.mean_)
+        """Rows without the corpus mean and common components, unit length."""
+        x = np.asarray(m, dtype=np.float32) - self.mean_
+        u = getattr(self, "components_", None)
+        if u is not None and len(u):
+            x = x - (x @ u.T) @ u
+        return unit_rows(x)
 
     def _nearest(self, embeddings: np.ndarray, mask: np.ndarray,
                  current: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +182,7 @@ class SegmentTopicModel:
         n = len(docs)
         if n == 0 or not self.topic_ids_:
             return (np.full(n, OUTLIER, dtype=np.int64), np.zeros(n), np.full(n, None, dtype=object))
-        topics, probs = self.model_.transform(docs, embeddings=embeddings)
+        topics, probs = self.model_.transform(docs, embeddings=self._centred(embeddings))
         topics = np.asarray(topics, dtype=np.int64)
         probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
         if probs.ndim == 2:

@@ -108,3 +108,48 @@ def segment_embeddings(store: Store, segments: pd.DataFrame, backend: EmbeddingB
         out = np.zeros((n, vecs.shape[1] if len(vecs) else backend.dim), dtype=np.float32)
     out[todo] = vecs
     return out, len(todo)
+
+
+def narrative_windows(segments: pd.DataFrame, *, min_words: int) -> np.ndarray:
+    """Window number per row: consecutive narrator segments of a document merged until ``min_words``.
+
+    Back-channel turns ("oui", "ah non non") carry no topic on their own; grouped
+    with their neighbours they take the topic of the talk around them. A short
+    last window of a document joins the one before it. Rows must be in document
+    order (as :func:`load_segments` returns them); ``min_words`` ≤ 1 keeps one
+    segment per window.
+    """
+    n = len(segments)
+    if min_words <= 1 or n == 0:
+        return np.arange(n, dtype=np.int64)
+    docs = segments["doc_id"].to_numpy()
+    words = segments["n_words"].to_numpy()
+    out = np.zeros(n, dtype=np.int64)
+    current = -1
+    bounds = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1], True])
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        filled, first = min_words, current + 1
+        for i in range(lo, hi):
+            if filled >= min_words:
+                current, filled = current + 1, 0
+            out[i] = current
+            filled += int(words[i])
+        if filled < min_words // 2 and current > first:
+            out[lo:hi][out[lo:hi] == current] = current - 1  # short tail joins the window before it
+            current -= 1
+    return out
+
+
+def window_embeddings(embeddings: np.ndarray, windows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Window vectors from segment vectors: the mean weighted by each segment's content words.
+
+    Averaged word vectors of the window text would weigh each word once; stored
+    segment vectors are normalised, so weighting them by content words comes close
+    without embedding the text again.
+    """
+    n_windows = int(windows.max()) + 1 if len(windows) else 0
+    out = np.zeros((n_windows, embeddings.shape[1]), dtype=np.float64)
+    np.add.at(out, windows, embeddings * np.asarray(weights, dtype=np.float64)[:, None])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (out / norms).astype(np.float32)

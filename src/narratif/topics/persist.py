@@ -25,7 +25,8 @@ from .bertopic_backend import BackendEmbedder, SegmentTopicModel
 MODEL_FILE = "bertopic.pkl"
 STATE_FILE = "state.npz"
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+BACKEND_STATE_FILE = "backend_state.json"
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -53,7 +54,7 @@ def save(models_dir: Path, model: SegmentTopicModel, *, id_map: dict[int, int], 
     tmp = Path(tempfile.mkdtemp(prefix=".topics-", dir=target.parent))
     try:
         model.model_.save(str(tmp / MODEL_FILE), serialization="pickle", save_embedding_model=False)
-        np.savez(tmp / STATE_FILE, mean=model.mean_, centroids=model.centroids_,
+        np.savez(tmp / STATE_FILE, mean=model.mean_, components=model.components_, centroids=model.centroids_,
                  topic_ids=np.asarray(model.topic_ids_, dtype=np.int64))
         manifest = {
             "format": FORMAT_VERSION, "bertopic": bertopic.__version__, "backend": backend.signature(),
@@ -62,6 +63,9 @@ def save(models_dir: Path, model: SegmentTopicModel, *, id_map: dict[int, int], 
             "terms": {str(id_map[t]): dict(model.topic_terms(t)) for t in model.topic_ids_},
         }
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        state = backend.get_state() if hasattr(backend, "get_state") else {}
+        if state:  # what a corpus-fitted backend learned, so later runs embed new segments the same way
+            (tmp / BACKEND_STATE_FILE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         old = target.with_name(".topics-old")
         if old.exists():
             shutil.rmtree(old)
@@ -85,6 +89,19 @@ def read_manifest(models_dir: Path) -> dict | None:
         return None
 
 
+def restore_backend(models_dir: Path, backend: EmbeddingBackend) -> bool:
+    """Give a corpus-fitted backend the state saved with the model; True when it now matches the model."""
+    manifest = read_manifest(models_dir)
+    path = topics_dir(models_dir) / BACKEND_STATE_FILE
+    if manifest is None or not path.exists() or not hasattr(backend, "set_state"):
+        return False
+    try:
+        backend.set_state(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return backend.signature() == manifest.get("backend")
+
+
 def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -> SavedTopics | None:
     """The saved model if it was fitted with this backend and these fit settings, else None."""
     from bertopic import BERTopic
@@ -97,11 +114,13 @@ def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -
             or not (folder / MODEL_FILE).exists()):
         return None
     model = SegmentTopicModel(settings=settings, backend=backend)
-    model.model_ = BERTopic.load(str(folder / MODEL_FILE), embedding_model=BackendEmbedder(backend))
     with np.load(folder / STATE_FILE, allow_pickle=False) as state:
         model.mean_ = state["mean"]
+        model.components_ = state["components"]
         model.centroids_ = state["centroids"]
         model.topic_ids_ = [int(t) for t in state["topic_ids"]]
+    model.model_ = BERTopic.load(str(folder / MODEL_FILE),
+                                 embedding_model=BackendEmbedder(backend, model.centred))
     id_map = {int(k): int(v) for k, v in manifest["id_map"].items()}
     return SavedTopics(model=model, id_map=id_map, next_id=int(manifest["next_id"]), manifest=manifest)
 
@@ -118,7 +137,11 @@ def previous_profile(models_dir: Path):
     id_map = {int(k): int(v) for k, v in manifest.get("id_map", {}).items()}
     with np.load(state_path, allow_pickle=False) as state:
         mean, centroids, fit_ids = state["mean"], state["centroids"], [int(t) for t in state["topic_ids"]]
+        components = state["components"] if "components" in state.files else np.zeros((0, len(mean)), np.float32)
     ids = [id_map[t] for t in fit_ids]
     terms = [manifest.get("terms", {}).get(str(i), {}) for i in ids]
-    return TopicProfile(ids=ids, centroids=unit_rows(centroids - mean) if len(ids) else centroids, terms=terms), \
+    centred = centroids - mean
+    if len(components):
+        centred = centred - (centred @ components.T) @ components
+    return TopicProfile(ids=ids, centroids=unit_rows(centred) if len(ids) else centroids, terms=terms), \
         int(manifest.get("next_id", 0))

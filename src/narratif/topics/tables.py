@@ -28,13 +28,19 @@ def segment_topics_table(assign: pd.DataFrame) -> pd.DataFrame:
 
 
 def representatives(assign: pd.DataFrame, centred: np.ndarray, centroid: np.ndarray, topic_id: int,
-                    n: int) -> pd.DataFrame:
-    """The ``n`` member segments closest to the topic centroid (cluster members first)."""
+                    n: int, min_quote_words: int = 12) -> pd.DataFrame:
+    """The ``n`` member segments closest to the topic centroid (cluster members and full sentences first).
+
+    Segments inherit the topic of their window, so a short "oui tout à fait" can
+    be a member; it is a poor quote, hence segments of ``min_quote_words`` first.
+    """
     mask = (assign["topic_id"] == topic_id).to_numpy()
     members = assign[mask].copy()
     members["sim"] = centred[mask] @ centroid
     members["core"] = members["assigned_by"] == "cluster"
-    return members.sort_values(["core", "sim", "doc_id", "seg_id"], ascending=[False, False, True, True]).head(n)
+    members["long"] = members["n_words"] >= min_quote_words if "n_words" in members else True
+    return members.sort_values(["core", "long", "sim", "doc_id", "seg_id"],
+                               ascending=[False, False, False, True, True]).head(n)
 
 
 def topics_table(assign: pd.DataFrame, centred: np.ndarray, topics: list[dict], *, n_representatives: int) -> pd.DataFrame:

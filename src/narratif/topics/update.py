@@ -1,7 +1,8 @@
 """``update_topics``: the corpus-level topic stage the pipeline calls after each run.
 
-First run (or ``refit``): fit on the long narrator segments, assign the rest,
-give topics stable ids (matched to the previous fit's ids when there is one).
+First run (or ``refit``): merge consecutive narrator segments into windows of
+talk (a lone "oui oui" has no topic; the conversation around it does), fit on the
+windows, assign each segment its window's topic, give topics stable ids (matched to the previous fit's ids when there is one).
 Later runs: load the saved model and assign only segments not yet assigned, so
 topics and their ids do not move while monographs keep arriving.
 """
@@ -20,7 +21,7 @@ from . import persist
 from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
                     TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
 from .bertopic_backend import SegmentTopicModel
-from .corpus import load_segments, segment_embeddings
+from .corpus import load_segments, narrative_windows, segment_embeddings, window_embeddings
 from .linking import code_profile, link_topics, seed_words
 from .stable_ids import TopicProfile, match_ids
 from .tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
@@ -54,6 +55,31 @@ def _term_docs(texts: list[str], settings: TopicSettings, backend: EmbeddingBack
     return lemmatise(cleaned, nlp)
 
 
+def _windowed(segs, rows: np.ndarray, settings: TopicSettings, term_docs: list[str],
+              embeddings: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Windows over ``segs`` rows ``rows``: (window of each row, texts, vectors, fit mask, has content)."""
+    sub = segs.iloc[rows]
+    win = narrative_windows(sub, min_words=settings.window_words)
+    n = int(win.max()) + 1 if len(win) else 0
+    parts: list[list[str]] = [[] for _ in range(n)]
+    for w, i in zip(win, rows):
+        parts[w].append(term_docs[i])
+    words = np.bincount(win, weights=sub["n_words"].to_numpy(float), minlength=n)
+    content = np.bincount(win, weights=sub["n_content"].to_numpy(float), minlength=n)
+    vectors = window_embeddings(embeddings[rows], win, sub["n_content"].to_numpy(float)) if n else \
+        np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+    fit = (words >= settings.min_words) & (content >= settings.min_content_words)
+    return win, [" ".join(p) for p in parts], vectors, fit, content > 0
+
+
+def _assign(model: SegmentTopicModel, texts: list[str], vectors: np.ndarray, idx: np.ndarray, topics: np.ndarray,
+            probs: np.ndarray, assigned_by: np.ndarray) -> None:
+    """Topics for units ``idx`` from the fitted model (in place)."""
+    if len(idx):
+        t_, p_, a_ = model.transform([texts[i] for i in idx], vectors[idx])
+        topics[idx], probs[idx], assigned_by[idx] = t_, p_, a_
+
+
 def _write_empty(store: Store) -> None:
     for name, cols in zip(TABLES, (TOPICS_COLUMNS, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS,
                                    TOPICS_OVER_TIME_COLUMNS)):
@@ -72,24 +98,28 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
     t0 = time.perf_counter()
     settings = settings or TopicSettings()
     models_dir = Path(models_dir)
-    backend = select_backend(backend)
+    backend = select_backend(backend if backend is not None else settings.embedding)
     result = TopicsResult(backend=backend.signature())
     previous = _previous_ids(store)
     segs = load_segments(store, min_assign_words=settings.min_assign_words)
-    fit_mask = ((segs["n_words"] >= settings.min_words)
-                & (segs["n_content"] >= settings.min_content_words)).to_numpy()
     result.n_segments = len(segs)
+    all_rows = np.arange(len(segs))
+    windows, _, _, window_fit, _ = _windowed(segs, all_rows, settings, [""] * len(segs),
+                                             np.zeros((len(segs), 1), dtype=np.float32))
+    fit_mask = window_fit[windows] if len(segs) else np.zeros(0, dtype=bool)
 
-    if hasattr(backend, "fit") and not getattr(backend, "fitted", True):
-        backend.fit(segs["text"].tolist())  # corpus-fitted backends (LSA) learn from these segments
-        result.backend = backend.signature()
-
-    saved = None if refit else persist.load(models_dir, backend, settings)
-    if saved is None and fit_mask.sum() < MIN_SEGMENTS_TO_FIT:
+    corpus_fitted = hasattr(backend, "fit") and not getattr(backend, "fitted", True)
+    # corpus-fitted backends (SIF, LSA) reuse what the saved model learned, or learn from these segments
+    restored = corpus_fitted and not refit and persist.restore_backend(models_dir, backend)
+    saved = None if refit or (corpus_fitted and not restored) else persist.load(models_dir, backend, settings)
+    if corpus_fitted and saved is None:
+        backend.fit(segs["text"].tolist())
+    result.backend = backend.signature()
+    if saved is None and window_fit.sum() < MIN_SEGMENTS_TO_FIT:
         _write_empty(store)
         result.vanished_topic_ids = sorted(previous)
-        result.message = (f"too few segments to fit topics ({int(fit_mask.sum())} of {settings.min_words}+ words, "
-                          f"need {MIN_SEGMENTS_TO_FIT}); topic tables left empty")
+        result.message = (f"too few segments to fit topics ({int(window_fit.sum())} windows of "
+                          f"{settings.min_words}+ words, need {MIN_SEGMENTS_TO_FIT}); topic tables left empty")
         result.seconds = round(time.perf_counter() - t0, 3)
         return result
 
@@ -110,11 +140,16 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
             zeroshot_topic_list=profile.texts if profile and settings.guided == "zeroshot" else None,
             seed_topic_list=seed_words(codebook, set(french_stop_words())) if settings.guided == "seed" else None,
         )
-        fit_idx = np.flatnonzero(fit_mask)
-        model.fit([term_docs[i] for i in fit_idx], embeddings[fit_idx])
-        topics[fit_idx], probs[fit_idx], assigned_by[fit_idx] = model.topics_, model.probabilities_, model.assigned_by_
-        todo = np.flatnonzero(~fit_mask)
-        result.n_fitted = len(fit_idx)
+        win, texts, vectors, fit, content = _windowed(segs, all_rows, settings, term_docs, embeddings)
+        w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
+        w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
+        fit_idx = np.flatnonzero(fit)
+        model.fit([texts[i] for i in fit_idx], vectors[fit_idx])
+        w_topics[fit_idx], w_probs[fit_idx], w_by[fit_idx] = model.topics_, model.probabilities_, model.assigned_by_
+        _assign(model, texts, vectors, np.flatnonzero(~fit & content), w_topics, w_probs, w_by)
+        topics, probs, assigned_by = w_topics[win], w_probs[win], w_by[win]
+        todo = np.zeros(0, dtype=np.int64)
+        result.n_fitted = int(fit_mask.sum())
         old = persist.previous_profile(models_dir)
         new_profile = TopicProfile(ids=list(model.topic_ids_), centroids=model.centred_centroids(),
                                    terms=[dict(model.topic_terms(t)) for t in model.topic_ids_])
@@ -139,13 +174,16 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
             assigned_by[done] = keyed.loc[done, "assigned_by"].to_numpy(dtype=object)
         todo = np.flatnonzero(~done)
         result.n_fitted = int(saved.manifest.get("n_fitted", 0))
-    result.n_new_segments = len(todo) if not result.refitted else 0
-    if len(todo):
-        t_, p_, a_ = model.transform([term_docs[i] for i in todo], embeddings[todo])
-        topics[todo], probs[todo], assigned_by[todo] = t_, p_, a_
+    result.n_new_segments = len(todo)
+    if len(todo):  # new segments: windows of their own, assigned to the saved topics
+        win, texts, vectors, _, content = _windowed(segs, todo, settings, term_docs, embeddings)
+        w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
+        w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
+        _assign(model, texts, vectors, np.flatnonzero(content), w_topics, w_probs, w_by)
+        topics[todo], probs[todo], assigned_by[todo] = w_topics[win], w_probs[win], w_by[win]
 
     stable = np.array([id_map.get(int(t), OUTLIER) if t != OUTLIER else OUTLIER for t in topics], dtype=np.int64)
-    assign = segs[["doc_id", "seg_id", "text", "role"]].copy()
+    assign = segs[["doc_id", "seg_id", "text", "role", "n_words"]].copy()
     assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(probs, 6), assigned_by
 
     centred = model.centred(embeddings)

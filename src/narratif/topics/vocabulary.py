@@ -13,14 +13,7 @@ from typing import Sequence
 
 from sklearn.feature_extraction.text import CountVectorizer
 
-#: Tokens of spoken French that carry no topic (CFPP2000 / ParisStories transcriptions).
-SPOKEN_FILLERS = frozenset("""
-euh heu hein ben bah beh ouais ouai mh mhm hm hum bon voilà voila quoi enfin ah oh eh oui non
-ok okay pff bref genre truc trucs machin chose choses fait faire dire dit dis disait
-vrai vraiment bien ouf tiens ouh là-bas ça ca cela ceci y
-qu jusqu lorsqu puisqu quelqu aujourd presqu mm mmh hmm pf xx xxx nan cetera
-sais sait vois voit crois pense disons accord effectivement absolument justement forcément exemple
-""".split())
+from ..embeddings import SPOKEN_FILLERS  # shared with the SIF embedder
 
 #: Transcription markup ("[pause]", "[rire de Julie]", "{suite de syllabes incompréhensibles}").
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,60}\]|\{[^}\n]{1,60}\}")

@@ -1,0 +1,223 @@
+"""Learned turning-point scorer and type classifier: linear models shipped as plain JSON.
+
+The weights (``data/tp_model.json``) are written by ``scripts/train_turning_points.py``
+from the gold and training annotations. They are loaded without pickle: coefficients,
+intercepts, feature names, scaler statistics and vector prototypes are lists of numbers,
+and the decision rules are a few numpy lines here. Which parts are learned (ranking,
+typing, both or neither) and the document-level selection (threshold, length-dependent
+budget, minimum gap) are also fields of the file, chosen by grouped cross-validation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from hashlib import sha256
+from pathlib import Path
+
+import numpy as np
+from spacy.tokens import Span
+
+from .tp_lexicon import TYPES
+from .tp_features import DENSE_NAMES, N_DENSE, VECTOR_DIM, SentenceRows, doc_span, document_matrix
+
+MODEL_PATH = Path(__file__).with_name("data") / "tp_model.json"
+FORMAT_VERSION = 1
+
+#: Rule-derived columns appended to the dense cues (the hand-written scorer as a feature).
+RULE_NAMES: list[str] = ["rule_score", "rule_candidate", "rule_z", "rule_window_max"] + [
+    f"rule_type_{t}" for t in TYPES]
+
+
+def rule_columns(scores: np.ndarray, types: list[str | None] | None = None) -> np.ndarray:
+    """The rule score of each unit, whether it is a candidate, its z-score in the document,
+    whether it is the strongest within ±2 units (relative strength generalises across
+    document lengths better than the raw score) and the rule scorer's type, one-hot."""
+    n = len(scores)
+    out = np.zeros((n, len(RULE_NAMES)), dtype=np.float32)
+    if not n:
+        return out
+    out[:, 0] = scores
+    out[:, 1] = scores > 0
+    out[:, 2] = (scores - scores.mean()) / (scores.std() + 1e-3)
+    for i in range(n):
+        out[i, 3] = float(scores[i] > 0 and scores[i] >= scores[max(0, i - 2):i + 3].max())
+        if types and types[i]:
+            out[i, 4 + TYPES.index(types[i])] = 1.0
+    return out
+
+
+@dataclass(slots=True)
+class UnitRows:
+    """Feature rows of a document's narrative units plus what the runtime needs to map back."""
+
+    dense: np.ndarray  # (n, N_DENSE + len(RULE_NAMES))
+    vectors: np.ndarray  # (n, VECTOR_DIM), L2-normalised
+    units: list[list[int]]  # sentence indices (into the analysed-sentence list) per unit
+    rule_scores: np.ndarray
+    rule_cands: list  # the rule scorer's candidate dict (or None) per unit
+
+
+def unit_rows(spans: list[Span], speakers: list, scorer) -> UnitRows:
+    """Feature rows for the analysed sentences of one document (``scorer``: the rule scorer)."""
+    rows: SentenceRows = document_matrix(spans, speakers)
+    cands = [scorer(doc_span(spans, u)) for u in rows.units]
+    rs = np.array([c["score"] if c else 0.0 for c in cands], dtype=np.float32)
+    dense = np.hstack([rows.X[:, :N_DENSE], rule_columns(rs, [c["type"] if c else None for c in cands])])
+    return UnitRows(dense, rows.X[:, N_DENSE:N_DENSE + VECTOR_DIM], rows.units, rs, cands)
+
+
+FEATURE_NAMES: list[str] = DENSE_NAMES + RULE_NAMES
+
+
+@dataclass(slots=True)
+class LinearModel:
+    """A standardised linear model over dense features plus cosine similarities to prototypes.
+
+    ``coef`` has one row per class (one row for a binary scorer, whose positive class is
+    ``classes[1]``).
+    """
+
+    classes: list[str]
+    feature_names: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    prototypes: np.ndarray  # (k, VECTOR_DIM)
+    vector_weight: float
+    coef: np.ndarray  # (n_rows, len(feature_names) + k)
+    intercept: np.ndarray
+
+    def design(self, dense: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        z = (dense - self.mean) / self.scale
+        return np.hstack([z, vectors @ self.prototypes.T * self.vector_weight]) if len(self.prototypes) else z
+
+    def decision(self, dense: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        return self.design(dense, vectors) @ self.coef.T + self.intercept
+
+    def to_dict(self) -> dict:
+        return {"classes": list(self.classes), "feature_names": list(self.feature_names),
+                "mean": _r(self.mean), "scale": _r(self.scale), "prototypes": _r(self.prototypes),
+                "vector_weight": self.vector_weight, "coef": _r(self.coef), "intercept": _r(self.intercept)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LinearModel":
+        arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
+        protos = arr("prototypes").reshape(-1, VECTOR_DIM) if d["prototypes"] else np.zeros((0, VECTOR_DIM))
+        coef = arr("coef")
+        return cls(list(d["classes"]), list(d["feature_names"]), arr("mean"), arr("scale"), protos,
+                   float(d["vector_weight"]), coef.reshape(len(coef), -1), arr("intercept"))
+
+
+def _r(a) -> list:
+    """Round for a stable, diff-friendly JSON file."""
+    return np.round(np.asarray(a, dtype=np.float64), 6).tolist()
+
+
+@dataclass(slots=True)
+class Selection:
+    """Document-level choice: score threshold, budget ``scale·a·n^b`` (clipped), minimum gap."""
+
+    threshold: float = -math.inf
+    a: float = 0.6
+    b: float = 0.5
+    scale: float = 1.0
+    min_gap: int = 1
+    max_budget: int = 60
+
+    def budget(self, n_units: int) -> int:
+        if not n_units:
+            return 0
+        return max(1, min(self.max_budget, int(round(self.scale * self.a * n_units ** self.b))))
+
+    def select(self, scores: np.ndarray) -> list[int]:
+        """Indices of the kept units: best first under the budget, none within ``min_gap``."""
+        budget = self.budget(len(scores))
+        kept: list[int] = []
+        for i in np.argsort(-scores, kind="stable"):
+            if scores[i] < self.threshold or len(kept) >= budget:
+                break
+            if any(abs(int(i) - k) <= self.min_gap for k in kept):
+                continue
+            kept.append(int(i))
+        return sorted(kept)
+
+
+@dataclass(slots=True)
+class TurningPointModel:
+    """What the shipped file says: ranking = ``rules`` | ``learned`` | ``blend``
+    (rule score + ``blend_weight``·logit), typing = ``rules`` | ``learned``."""
+
+    ranking: str = "rules"
+    typing: str = "rules"
+    blend_weight: float = 0.0
+    ranker: LinearModel | None = None
+    typer: LinearModel | None = None
+    selection: Selection = field(default_factory=Selection)
+    meta: dict = field(default_factory=dict)
+
+    def unit_scores(self, rows: UnitRows) -> np.ndarray:
+        """The ranking score of each unit (higher = more of a turning point)."""
+        if self.ranking == "rules" or self.ranker is None:
+            return rows.rule_scores.astype(np.float64)
+        logit = self.ranker.decision(rows.dense, rows.vectors)[:, 0]
+        if self.ranking == "blend":
+            return rows.rule_scores + self.blend_weight * logit
+        return logit
+
+    def unit_types(self, rows: UnitRows, idx: list[int]) -> list[str] | None:
+        """Learned type of the given units (``None`` when typing stays rule-based)."""
+        if self.typing != "learned" or self.typer is None or not idx:
+            return None
+        d = self.typer.decision(rows.dense[idx], rows.vectors[idx])
+        return [self.typer.classes[j] for j in d.argmax(1)]
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT_VERSION, "ranking": self.ranking, "typing": self.typing,
+                "blend_weight": self.blend_weight,
+                "ranker": self.ranker.to_dict() if self.ranker else None,
+                "typer": self.typer.to_dict() if self.typer else None,
+                "selection": {k: getattr(self.selection, k) for k in Selection.__slots__},
+                "meta": self.meta}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TurningPointModel":
+        if d.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unsupported turning-point model format {d.get('format')!r}")
+        for part in ("ranker", "typer"):
+            lm = d.get(part)
+            if lm and lm["feature_names"][:len(FEATURE_NAMES)] != FEATURE_NAMES[:len(lm["feature_names"])]:
+                raise ValueError(f"{part}: feature names differ from narratif.tp_model.FEATURE_NAMES; retrain")
+        sel = dict(d.get("selection") or {})
+        if sel.get("threshold") is None:
+            sel["threshold"] = -math.inf
+        return cls(d["ranking"], d["typing"], float(d.get("blend_weight", 0.0)),
+                   LinearModel.from_dict(d["ranker"]) if d.get("ranker") else None,
+                   LinearModel.from_dict(d["typer"]) if d.get("typer") else None,
+                   Selection(**sel), d.get("meta") or {})
+
+    def save(self, path: Path) -> None:
+        d = self.to_dict()
+        if d["selection"]["threshold"] == -math.inf:
+            d["selection"]["threshold"] = None
+        Path(path).write_text(json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "TurningPointModel":
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def weights_hash(path: Path = MODEL_PATH) -> str:
+    """SHA-256 (16 hex) of the shipped weights, or ``"none"`` when no file ships."""
+    return sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "none"
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, digest: str) -> TurningPointModel | None:
+    return TurningPointModel.load(Path(path)) if digest != "none" else None
+
+
+def load_model(path: Path = MODEL_PATH) -> TurningPointModel | None:
+    """The shipped model (cached per file content), or ``None`` when no weights ship."""
+    return _load_cached(str(path), weights_hash(path))
