@@ -1,11 +1,13 @@
-"""Topic quality and speed on the 61 CFPP2000 transcripts, per embedding backend.
+"""Topic quality and speed on the 61 CFPP2000 transcripts, per variant (backend + settings).
 
-    .venv/bin/python benchmarks/eval_topics.py [--backends spacy lsa] [--docs N] [--json out.json]
+    .venv/bin/python benchmarks/eval_topics.py [--variants default segments-spacy ...] [--docs N] [--json out.json]
 
 Builds a scratch store (segments + spaCy vectors, as the pipeline would), runs
-``update_topics`` once per backend in a fresh models folder and reports: topics,
-outlier shares, topic diversity, NPMI coherence (segments as windows), seconds,
-and the ten largest topics with their top terms and two quotes.
+``update_topics`` once per variant in a fresh models folder and reports: topics,
+outlier shares, largest topic share, topic diversity, NPMI coherence, seconds,
+and the ten largest topics with their top terms and two quotes. NPMI always uses
+the same reference for every variant: narrator segments of 3+ words as
+co-occurrence windows, markup stripped (lemmatised when the terms are lemmas).
 """
 
 from __future__ import annotations
@@ -46,25 +48,47 @@ def build_store(out: Path, files: list[Path], nlp):
     return store, backend, time.perf_counter() - t0
 
 
-def evaluate(store, backend, models_dir: Path, codebook, embed_seconds: float) -> dict:
+#: name -> (embedding backend, TopicSettings overrides). "default" is TopicSettings() as shipped.
+VARIANTS = {
+    "default": (None, {}),
+    "segments-spacy": ("spacy", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
+    "segments-sif": ("sif", dict(window_words=1)),
+    "windows-spacy": ("spacy", {}),
+    "windows40-sif": ("sif", dict(window_words=40)),
+    "windows80-sif": ("sif", dict(window_words=80)),
+    "windows-sif-leaf": ("sif", dict(cluster_selection="leaf")),
+    "windows-sif-mcs20": ("sif", dict(min_topic_size=20)),
+    "windows-sif-lemmas": ("sif", dict(lemmatize=True)),
+    "windows-sif-thr45": ("sif", dict(outlier_threshold=0.45)),
+    "segments-lsa": ("lsa", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
+}
+
+
+def evaluate(store, backend, models_dir: Path, codebook, embed_seconds: float, settings=None, nlp=None) -> dict:
     from narratif.topics import coherence_npmi, topic_diversity, update_topics
     from narratif.topics.corpus import load_segments
     from narratif.topics.vocabulary import strip_markup
 
     t0 = time.perf_counter()
-    res = update_topics(store, models_dir, codebook=codebook, backend=backend)
+    res = update_topics(store, models_dir, codebook=codebook, backend=backend, settings=settings)
     seconds = time.perf_counter() - t0
     topics = store.table("topics")
     terms = [list(t) for t in topics["top_terms"]]
     segs = load_segments(store, min_assign_words=3)
-    npmi, per_topic = coherence_npmi(terms, [strip_markup(t) for t in segs["text"]])
+    reference = [strip_markup(t) for t in segs["text"]]
+    if settings is not None and settings.lemmatize:
+        from narratif.topics.vocabulary import lemmatise
+
+        reference = lemmatise(reference, nlp)
+    npmi, per_topic = coherence_npmi(terms, reference)
     top10 = []
     for _, row in topics.head(10).iterrows():
         top10.append({"topic_id": int(row["topic_id"]), "size": int(row["size"]), "terms": list(row["top_terms"]),
                       "best_code": row["best_code"], "best_code_similarity": row["best_code_similarity"],
                       "emergent": None if row["emergent"] is None else bool(row["emergent"]),
                       "quotes": [t[:220] for t in list(row["representative_texts"])[:2]]})
-    return {"backend": res.backend, "n_topics": res.n_topics, "n_segments": res.n_segments,
+    largest = float(topics["share"].max()) if len(topics) else 0.0
+    return {"backend": res.backend, "n_topics": res.n_topics, "n_segments": res.n_segments, "largest_share": round(largest, 4),
             "n_fitted": res.n_fitted, "outlier_share": res.outlier_share,
             "outlier_share_fitted": res.outlier_share_fitted, "diversity": round(topic_diversity(terms), 4),
             "npmi": round(npmi, 4), "npmi_top10": round(sum(per_topic[:10]) / max(1, len(per_topic[:10])), 4),
@@ -74,7 +98,8 @@ def evaluate(store, backend, models_dir: Path, codebook, embed_seconds: float) -
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backends", nargs="+", default=["spacy", "lsa"])
+    ap.add_argument("--variants", nargs="+", default=["default", "segments-spacy", "segments-sif", "windows-spacy",
+                                                        "windows-sif-leaf", "segments-lsa"], choices=sorted(VARIANTS))
     ap.add_argument("--docs", type=int, default=0, help="first N transcripts only (0 = all)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -95,20 +120,23 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         store, spacy_backend, spacy_seconds = build_store(Path(tmp) / "out", files, nlp)
-        for name in args.backends:
-            backend = spacy_backend if name == "spacy" else select_backend(name, nlp)
-            t0 = time.perf_counter()
-            if hasattr(backend, "fit") and not getattr(backend, "fitted", True):
-                from narratif.topics.corpus import load_segments
+        from dataclasses import replace
 
-                backend.fit(load_segments(store, min_assign_words=3)["text"].tolist())
-            fit_seconds = time.perf_counter() - t0
-            embed_seconds = spacy_seconds if name == "spacy" else fit_seconds  # LSA embeds inside the stage
-            r = evaluate(store, backend, Path(tmp) / f"models-{name}", codebook, embed_seconds)
+        from narratif.topics import TopicSettings
+
+        for name in args.variants:
+            spec, overrides = VARIANTS[name]
+            settings = replace(TopicSettings(), **overrides)
+            spec = spec or settings.embedding
+            backend = spacy_backend if spec == "spacy" else select_backend(spec, nlp)
+            # corpus-fitted backends (SIF, LSA) learn and embed inside the topic stage: its seconds include them
+            embed_seconds = spacy_seconds if spec == "spacy" else 0.0
+            r = evaluate(store, backend, Path(tmp) / f"models-{name}", codebook, embed_seconds, settings, nlp)
             r["name"] = name
             results.append(r)
             print(f"\n== {name}: {r['n_topics']} topics, outliers {r['outlier_share_fitted']:.1%} of fitted "
-                  f"({r['outlier_share']:.1%} of all {r['n_segments']}), diversity {r['diversity']:.3f}, "
+                  f"({r['outlier_share']:.1%} of all {r['n_segments']}), largest {r['largest_share']:.1%}, "
+                  f"diversity {r['diversity']:.3f}, "
                   f"NPMI {r['npmi']:.3f} (top-10 topics {r['npmi_top10']:.3f}), emergent {r['n_emergent']}, "
                   f"embed {r['embed_seconds']}s, topics {r['topic_seconds']}s", flush=True)
             for t in r["top10"]:
@@ -117,6 +145,11 @@ def main(argv=None) -> int:
                 for q in t["quotes"]:
                     print(f"      « {q} »")
         store.close()
+    print("\n| variant | topics | outliers (all) | largest | diversity | NPMI | NPMI top-10 | topic s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['name']} | {r['n_topics']} | {r['outlier_share']:.1%} | {r['largest_share']:.1%} | "
+              f"{r['diversity']:.3f} | {r['npmi']:.3f} | {r['npmi_top10']:.3f} | {r['topic_seconds']} |")
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return 0

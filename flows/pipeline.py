@@ -72,13 +72,7 @@ def _commit(store, item, key, state_or_future, summary):
     try:
         doc, analysis = state_or_future.result()
     except Exception as exc:  # the task failed after its retries: quarantine, go on
-        from narratif.models import Document, STATUS_QUARANTINED
-
-        doc = Document(doc_id=item.doc_id or "", path=item.shown, sha256=item.sha256 or "", kind="document",
-                       format=item.path.suffix.lstrip("."), status=STATUS_QUARANTINED,
-                       error=f"analysis failed: {type(exc).__name__}: {str(exc)[:300]}",
-                       attributes=dict(item.attributes))
-        analysis = None
+        doc, analysis = P.quarantined(item, f"analysis failed: {type(exc).__name__}: {str(exc)[:300]}"), None
     P.store_result(store, item, doc, analysis, key, summary)
 
 

@@ -177,14 +177,18 @@ def birth_year_of(attributes: dict[str, Any]) -> int | None:
     return None
 
 
+def quarantined(item: InputFile, error: str) -> Document:
+    """The record of a file that could not be processed, with its reason."""
+    return Document(doc_id=item.doc_id or doc_id_for(hashlib.sha256(item.shown.encode()).hexdigest()),
+                    path=item.shown, sha256=item.sha256 or "", kind="document",
+                    format=item.path.suffix.lstrip(".").lower(), status=STATUS_QUARANTINED, error=error,
+                    attributes=dict(item.attributes))
+
+
 def process_file(item: InputFile, analyzer: Analyzer) -> tuple[Document, Analysis | None]:
     """Ingest and analyse one file. Bad content yields a quarantined Document, never an exception."""
     if item.error:
-        doc = Document(doc_id=item.doc_id or doc_id_for(hashlib.sha256(item.shown.encode()).hexdigest()),
-                       path=item.shown, sha256=item.sha256 or "", kind="document",
-                       format=item.path.suffix.lstrip(".").lower(), status=STATUS_QUARANTINED, error=item.error,
-                       attributes=dict(item.attributes))
-        return doc, None
+        return quarantined(item, item.error), None
     doc = ingest_file(item.path, item.attributes, display_path=item.shown, sha256=item.sha256)
     if not doc.ok:
         return doc, None

@@ -55,6 +55,8 @@ class TopicSettings:
     min_topic_size: int = 40
     #: HDBSCAN ``min_samples`` (lower = fewer outliers)
     min_samples: int = 5
+    #: HDBSCAN ``cluster_selection_method``: "eom" (stable clusters) or "leaf" (many small ones)
+    cluster_selection: Literal["eom", "leaf"] = "eom"
     n_neighbors: int = 15
     n_components: int = 5
     random_state: int = 42
@@ -83,7 +85,7 @@ class TopicSettings:
 
     def fit_signature(self) -> str:
         """Hash of the settings that change a fit (not those that only change reporting)."""
-        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples", "n_neighbors", "n_components", "random_state",
+        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples", "cluster_selection", "n_neighbors", "n_components", "random_state",
                 "top_n_words", "ngram_max", "min_df", "max_df", "min_content_words", "lemmatize", "guided", "zeroshot_min_similarity")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

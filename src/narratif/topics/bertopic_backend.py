@@ -90,7 +90,8 @@ class SegmentTopicModel:
                           min_dist=0.0, metric="cosine", random_state=s.random_state, low_memory=True,
                           n_epochs=200)  # UMAP's own choice above 10k points; 500 below costs 2.5x
         hdbscan_model = HDBSCAN(min_cluster_size=max(2, min(s.min_topic_size, n_docs // 3)),
-                                min_samples=s.min_samples, metric="euclidean", cluster_selection_method="eom",
+                                min_samples=s.min_samples, metric="euclidean",
+                                cluster_selection_method=s.cluster_selection,
                                 prediction_data=True)
         kwargs = {}
         if s.guided == "zeroshot" and self.zeroshot_topic_list:
@@ -111,6 +112,8 @@ class SegmentTopicModel:
     # -- fitting ------------------------------------------------------------------------
     def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> "SegmentTopicModel":
         s = self.settings or TopicSettings()
+        if s.cluster_selection not in ("eom", "leaf"):
+            raise ValueError(f"cluster_selection must be 'eom' or 'leaf', not {s.cluster_selection!r}")
         if s.guided not in (None, "zeroshot", "seed"):
             raise ValueError(f"guided must be None, 'zeroshot' or 'seed', not {s.guided!r}")
         docs = list(docs)
