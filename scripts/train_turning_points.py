@@ -509,14 +509,24 @@ def main(argv: list[str] | None = None) -> int:
         results.append((cfg, cv))
         print(f"  {cfg.label():60s} all {_fmt(cv['all'])} | ps {_fmt(cv['ps'])} | cfpp {_fmt(cv['cfpp'])} "
               f"[{time.perf_counter() - t0:.0f}s]", flush=True)
+    base = Config("rules", "rules")
+    base_cv = dict(results)[base]["all"]
     best_rank = max((r for r in results if r[0].typing == "rules"), key=lambda r: r[1]["all"]["F1"])[0]
-    best_type = max(results, key=lambda r: (r[1]["all"]["type"], r[1]["all"]["F1"]))[0]
-    chosen = Config(best_rank.ranking, best_type.typing, best_rank.C, best_rank.vw, best_rank.blend,
-                    best_type.tC, best_type.tvw, best_rank.sel_gold)
-    cv = cross_validate(chosen, docs)
+    best_type = max((r for r in results if r[0].typing == "learned"), key=lambda r: r[1]["all"]["type"])[0]
+    # combinations: keep one that is no worse than the rules on F1 and on type agreement and
+    # maximises F1 x type agreement (the share of gold moments found with the right type)
+    combos = []
+    for rk in dict.fromkeys([best_rank, base]):
+        for ty in dict.fromkeys([best_type, base]):
+            cfg = Config(rk.ranking, ty.typing, rk.C, rk.vw, rk.blend, ty.tC, ty.tvw, rk.sel_gold)
+            cv = cross_validate(cfg, docs)
+            ok = cv["all"]["F1"] >= base_cv["F1"] and cv["all"]["type"] >= base_cv["type"]
+            combos.append((ok, round(cv["all"]["F1"] * cv["all"]["type"], 4), cfg, cv))
+            print(f"  combo {cfg.label():60s} all {_fmt(cv['all'])} | F1*type={combos[-1][1]:.3f} "
+                  f"{'ok' if ok else 'worse than rules on F1 or type'}", flush=True)
+    _, _, chosen, cv = max(combos, key=lambda c: (c[0], c[1]))
     print(f"chosen: {chosen.label()}\n  grouped CV  all {_fmt(cv['all'])} | ps {_fmt(cv['ps'])} | "
           f"cfpp {_fmt(cv['cfpp'])}")
-    base = Config("rules", "rules")
     for cfg in dict.fromkeys([base, chosen]):
         print(f"  held-out 2022 (trained on all but 2022) {cfg.label()}: {_fmt(heldout(cfg, docs))}")
     if chosen.typing == "learned":

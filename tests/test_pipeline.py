@@ -69,3 +69,37 @@ def test_added_and_changed_files_are_the_only_work(small_corpus, shared_dir, tmp
     docs = res.documents
     assert len(docs) == 8  # the changed file replaced its old version
     assert docs["path"].is_unique
+
+
+def test_transient_error_is_retried_and_a_failing_analysis_is_quarantined(small_corpus, tmp_path, monkeypatch):
+    """A flaky read succeeds on retry; a document whose analysis crashes is quarantined, the rest complete."""
+    import errno
+
+    from narratif import pipeline
+    from narratif.ingest import base
+
+    calls = {"n": 0}
+    real_read = base._READERS[".txt"]
+
+    def flaky(path):
+        if path.name == "2021_nouvelleCollegue.txt" and calls["n"] == 0:
+            calls["n"] += 1
+            raise OSError(errno.EIO, "Input/output error (network storage)")
+        return real_read(path)
+
+    real_analyse = pipeline.Analyzer.analyse
+
+    def crashing(self, document):
+        if document.path.endswith("2022_rencontreALiege.txt"):
+            raise RuntimeError("boom in a component")
+        return real_analyse(self, document)
+
+    monkeypatch.setitem(base._READERS, ".txt", flaky)
+    monkeypatch.setattr(pipeline.Analyzer, "analyse", crashing)
+    res = narratif.run([small_corpus], out=tmp_path / "out", topics=False, report=False)
+    docs = res.documents.set_index(res.documents["path"].str.rsplit("/", n=1).str[-1])
+    assert calls["n"] == 1
+    assert docs.loc["2021_nouvelleCollegue.txt", "status"] == "ok"
+    assert docs.loc["2022_rencontreALiege.txt", "status"] == "quarantined"
+    assert "analysis failed: RuntimeError: boom" in docs.loc["2022_rencontreALiege.txt", "error"]
+    assert docs.loc["2019_histoireDeBanlieue.txt", "status"] == "ok"

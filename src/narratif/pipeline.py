@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .ingest import doc_id_for, file_sha256, ingest_file, iter_input_files
+from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
 from .models import STATUS_QUARANTINED, Analysis, Document
 
 #: Bump when a change in the analysis code must invalidate stored results.
@@ -195,6 +195,8 @@ def process_file(item: InputFile, analyzer: Analyzer) -> tuple[Document, Analysi
     try:
         return doc, analyzer.analyse(doc)
     except Exception as exc:  # an analysis bug on one document must not stop the others
+        if is_transient(exc):
+            raise
         doc.status = STATUS_QUARANTINED
         doc.error = f"analysis failed: {type(exc).__name__}: {str(exc)[:300]}"
         return doc, None

@@ -6,6 +6,7 @@ Document carrying the reason, so one bad file never stops a run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 from pathlib import Path
@@ -28,10 +29,21 @@ for _mod in ("pdf", "office", "textgrid"):
 
 __all__ = [
     "Block", "Extracted", "QuarantineError", "Turn", "ingest_file", "iter_input_files",
-    "register_reader", "supported_suffixes", "file_sha256", "doc_id_for",
+    "register_reader", "supported_suffixes", "file_sha256", "doc_id_for", "is_transient",
 ]
 
 _WORD_RE = re.compile(r"\w+(?:[’'-]\w+)*")
+
+
+_TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE, errno.EINTR,
+                     errno.ENETDOWN, errno.ENETUNREACH, errno.ECONNRESET, errno.EHOSTUNREACH}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """I/O errors worth retrying (flaky network storage, a busy file), not bad content."""
+    if isinstance(exc, (TimeoutError, ConnectionError, InterruptedError, BlockingIOError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
 
 
 def file_sha256(path: Path) -> str:
@@ -168,6 +180,8 @@ def ingest_file(path: Path, attributes: dict[str, Any] | None = None, *, display
     try:
         sha = sha256 or file_sha256(path)
     except OSError as exc:
+        if is_transient(exc):
+            raise
         return Document(doc_id=doc_id_for(hashlib.sha256(shown.encode()).hexdigest()), path=shown, sha256="",
                         kind="document", format=path.suffix.lstrip(".").lower() or "unknown",
                         status=STATUS_QUARANTINED, error=f"unreadable: {exc.strerror or exc}", attributes=attributes)
@@ -193,6 +207,8 @@ def ingest_file(path: Path, attributes: dict[str, Any] | None = None, *, display
         doc.status, doc.error = STATUS_QUARANTINED, str(exc)
         return doc
     except Exception as exc:  # a parser crash on hostile input is a quarantine, not a stop
+        if is_transient(exc):
+            raise  # the orchestrator retries; it quarantines only if the retries fail too
         doc.status = STATUS_QUARANTINED
         doc.error = f"unreadable: {type(exc).__name__}: {str(exc)[:300]}"
         return doc

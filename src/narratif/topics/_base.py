@@ -70,7 +70,7 @@ class TopicSettings:
     #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
     lemmatize: bool = False
     #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
-    outlier_threshold: float = 0.45
+    outlier_threshold: float = 0.3
     n_representatives: int = 3
     n_nearest_codes: int = 3
     #: a topic whose best code similarity is below this is "emergent"

@@ -139,17 +139,3 @@ def narrative_windows(segments: pd.DataFrame, *, min_words: int) -> np.ndarray:
             current -= 1
     return out
 
-
-def window_embeddings(embeddings: np.ndarray, windows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Window vectors from segment vectors: the mean weighted by each segment's content words.
-
-    Averaged word vectors of the window text would weigh each word once; stored
-    segment vectors are normalised, so weighting them by content words comes close
-    without embedding the text again.
-    """
-    n_windows = int(windows.max()) + 1 if len(windows) else 0
-    out = np.zeros((n_windows, embeddings.shape[1]), dtype=np.float64)
-    np.add.at(out, windows, embeddings * np.asarray(weights, dtype=np.float64)[:, None])
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (out / norms).astype(np.float32)

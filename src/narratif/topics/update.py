@@ -21,7 +21,7 @@ from . import persist
 from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
                     TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
 from .bertopic_backend import SegmentTopicModel
-from .corpus import load_segments, narrative_windows, segment_embeddings, window_embeddings
+from .corpus import EmbeddingCache, load_segments, narrative_windows, segment_embeddings
 from .linking import code_profile, link_topics, seed_words
 from .stable_ids import TopicProfile, match_ids
 from .tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
@@ -55,19 +55,28 @@ def _term_docs(texts: list[str], settings: TopicSettings, backend: EmbeddingBack
     return lemmatise(cleaned, nlp)
 
 
-def _windowed(segs, rows: np.ndarray, settings: TopicSettings, term_docs: list[str],
-              embeddings: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Windows over ``segs`` rows ``rows``: (window of each row, texts, vectors, fit mask, has content)."""
+def _windowed(segs, rows: np.ndarray, settings: TopicSettings, term_docs: list[str], embeddings: np.ndarray | None,
+              embed=None) -> tuple[np.ndarray, list[str], np.ndarray | None, np.ndarray, np.ndarray]:
+    """Windows over ``segs`` rows ``rows``: (window of each row, term texts, vectors, fit mask, has content).
+
+    A window's vector embeds its whole text with ``embed`` (averaging normalised
+    segment vectors instead blurs the clusters); one-segment windows reuse the
+    segment vectors.
+    """
     sub = segs.iloc[rows]
     win = narrative_windows(sub, min_words=settings.window_words)
     n = int(win.max()) + 1 if len(win) else 0
     parts: list[list[str]] = [[] for _ in range(n)]
-    for w, i in zip(win, rows):
+    raw: list[list[str]] = [[] for _ in range(n)]
+    for w, i, text in zip(win, rows, sub["text"]):
         parts[w].append(term_docs[i])
+        raw[w].append(text)
     words = np.bincount(win, weights=sub["n_words"].to_numpy(float), minlength=n)
     content = np.bincount(win, weights=sub["n_content"].to_numpy(float), minlength=n)
-    vectors = window_embeddings(embeddings[rows], win, sub["n_content"].to_numpy(float)) if n else \
-        np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+    vectors = None
+    if embeddings is not None:
+        one_each = n == len(rows)
+        vectors = embeddings[rows] if one_each or embed is None else embed(["\n".join(r) for r in raw])
     fit = (words >= settings.min_words) & (content >= settings.min_content_words)
     return win, [" ".join(p) for p in parts], vectors, fit, content > 0
 
@@ -104,8 +113,7 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
     segs = load_segments(store, min_assign_words=settings.min_assign_words)
     result.n_segments = len(segs)
     all_rows = np.arange(len(segs))
-    windows, _, _, window_fit, _ = _windowed(segs, all_rows, settings, [""] * len(segs),
-                                             np.zeros((len(segs), 1), dtype=np.float32))
+    windows, _, _, window_fit, _ = _windowed(segs, all_rows, settings, [""] * len(segs), None)
     fit_mask = window_fit[windows] if len(segs) else np.zeros(0, dtype=bool)
 
     corpus_fitted = hasattr(backend, "fit") and not getattr(backend, "fitted", True)
@@ -127,6 +135,7 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
     if n_computed:
         log.info("topics: embedded %d segments missing from the store", n_computed)
     term_docs = _term_docs(segs["text"].tolist(), settings, backend)
+    window_cache = EmbeddingCache(models_dir / "embeddings", backend)
     codebook = codebook if codebook is not None else _default_codebook()
     profile = code_profile(codebook) if codebook is not None else None
 
@@ -140,7 +149,8 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
             zeroshot_topic_list=profile.texts if profile and settings.guided == "zeroshot" else None,
             seed_topic_list=seed_words(codebook, set(french_stop_words())) if settings.guided == "seed" else None,
         )
-        win, texts, vectors, fit, content = _windowed(segs, all_rows, settings, term_docs, embeddings)
+        win, texts, vectors, fit, content = _windowed(segs, all_rows, settings, term_docs, embeddings,
+                                                      window_cache.get_or_embed)
         w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
         w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
         fit_idx = np.flatnonzero(fit)
@@ -176,12 +186,14 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
         result.n_fitted = int(saved.manifest.get("n_fitted", 0))
     result.n_new_segments = len(todo)
     if len(todo):  # new segments: windows of their own, assigned to the saved topics
-        win, texts, vectors, _, content = _windowed(segs, todo, settings, term_docs, embeddings)
+        win, texts, vectors, _, content = _windowed(segs, todo, settings, term_docs, embeddings,
+                                                    window_cache.get_or_embed)
         w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
         w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
         _assign(model, texts, vectors, np.flatnonzero(content), w_topics, w_probs, w_by)
         topics[todo], probs[todo], assigned_by[todo] = w_topics[win], w_probs[win], w_by[win]
 
+    window_cache.save()
     stable = np.array([id_map.get(int(t), OUTLIER) if t != OUTLIER else OUTLIER for t in topics], dtype=np.int64)
     assign = segs[["doc_id", "seg_id", "text", "role", "n_words"]].copy()
     assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(probs, 6), assigned_by
