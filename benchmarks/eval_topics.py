@@ -53,11 +53,14 @@ VARIANTS = {
     "default": (None, {}),
     "segments-spacy": ("spacy", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
     "segments-sif": ("sif", dict(window_words=1)),
-    "windows-spacy": ("spacy", {}),
+    "windows-spacy": ("spacy", dict(window_words=60)),
     "windows40-sif": ("sif", dict(window_words=40)),
-    "windows80-sif": ("sif", dict(window_words=80)),
-    "windows-sif-leaf": ("sif", dict(cluster_selection="leaf")),
-    "windows-sif-mcs20": ("sif", dict(min_topic_size=20)),
+    "windows80-sif": ("sif", dict(window_words=80)),  # = default
+    "windows-sif-leaf": ("sif", dict(window_words=60, cluster_selection="leaf")),
+    "windows80-sif-leaf": ("sif", dict(window_words=80, cluster_selection="leaf")),
+    "windows60-sif": ("sif", dict(window_words=60)),
+    "windows80-sif-pc0": ("sif", dict(window_words=80, remove_components=0)),
+    "windows-sif-mcs20": ("sif", dict(window_words=60, min_topic_size=20)),
     "windows-sif-lemmas": ("sif", dict(lemmatize=True)),
     "windows-sif-thr45": ("sif", dict(outlier_threshold=0.45)),
     "segments-lsa": ("lsa", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
@@ -99,7 +102,7 @@ def evaluate(store, backend, models_dir: Path, codebook, embed_seconds: float, s
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="+", default=["default", "segments-spacy", "segments-sif", "windows-spacy",
-                                                        "windows-sif-leaf", "segments-lsa"], choices=sorted(VARIANTS))
+                                                        "windows80-sif-leaf", "segments-lsa"], choices=sorted(VARIANTS))
     ap.add_argument("--docs", type=int, default=0, help="first N transcripts only (0 = all)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)

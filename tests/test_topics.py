@@ -17,7 +17,7 @@ from narratif.ingest import ingest_file
 from narratif.models import Analysis
 from narratif.store import Store
 from narratif.topics import TopicSettings, coherence_npmi, topic_diversity, update_topics
-from narratif.topics.corpus import word_count
+from narratif.topics.corpus import load_segments, narrative_windows, word_count
 from narratif.topics.stable_ids import TopicProfile, match_ids
 
 N_DOCS = 6
@@ -160,7 +160,11 @@ def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus, codebook
     seg = store.table("segments")
     texts = {t for t, r in zip(seg["text"], seg["role"]) if r != "interviewer" and word_count(t) >= 3}
     n_codes = len(codebook.codes)  # the default codebook's codes are embedded for linking
-    assert res.n_topics >= 2 and sum(calls) == len(texts) + n_codes
+    segs = load_segments(store, min_assign_words=SETTINGS.min_assign_words)
+    windows = narrative_windows(segs, min_words=SETTINGS.window_words)
+    window_texts = {"\n".join(g) for _, g in segs.groupby(windows)["text"]}
+    assert len(set(windows)) < 0.5 * len(segs)  # back-channel turns are grouped with their neighbours
+    assert res.n_topics >= 2 and sum(calls) == len(texts | window_texts) + n_codes
     assert 0.9 * res.n_segments <= len(texts) <= res.n_segments
     assert list((tmp_path / "models" / "embeddings").glob("embedding_cache-*.npz"))
     calls.clear()

@@ -195,3 +195,15 @@ def test_ingest_file_on_a_real_transcript(shared_dir):
     assert doc.ok and doc.kind == "interview" and doc.format == "text"
     assert Counter(s.role for s in doc.segments) == {"interviewer": 212, "narrator": 212}
     assert all(doc.text[s.start : s.end] == s.text for s in doc.segments)
+
+
+def test_listener_of_an_unmarked_story_is_not_a_narrator(shared_dir):
+    """A listener's short prompts ("et vous vous êtes rencontrées où ?") are marked like an interviewer's."""
+    from narratif.ingest import ingest_file
+
+    doc = ingest_file(shared_dir / "corpora" / "parisstories" / "2022_demiSoeurMartiniquaise.txt")
+    roles = {s.speaker: s.role for s in doc.segments}
+    assert roles["L1"] == "interviewer" and roles["L2"] == "narrator"
+    # two real co-narrators both keep the narrator role
+    doc = ingest_file(shared_dir / "corpora" / "parisstories" / "2022_hamacTahiti.txt")
+    assert {s.role for s in doc.segments} == {"narrator"}

@@ -233,10 +233,13 @@ class SentenceRows:
     units: list[list[int]]  # sentence indices of each unit
 
 
-def document_matrix(spans: list[Span], speakers: list) -> SentenceRows:
+def document_matrix(spans: list[Span], speakers: list, *, units: list[list[int]] | None = None,
+                    needed: set[int] | None = None) -> SentenceRows:
     """Feature rows for a document's analysed sentences, grouped into units, with position,
-    speaker and neighbour context."""
-    units = narrative_units(spans)
+    speaker and neighbour context. With ``needed`` (unit indices) only those rows are
+    complete (their ±2 neighbours are read for context); the others stay zero — the
+    run time types a few picked units without featurising a whole interview."""
+    units = units if units is not None else narrative_units(spans)
     speakers = [speakers[u[0]] for u in units]
     spans = [doc_span(spans, u) for u in units]
     n = len(spans)
@@ -244,7 +247,9 @@ def document_matrix(spans: list[Span], speakers: list) -> SentenceRows:
     if not n:
         return SentenceRows(X, units)
     sent = np.zeros((n, len(SENT_NAMES)), dtype=np.float32)
-    for i, span in enumerate(spans):
+    todo = range(n) if needed is None else sorted({j for i in needed for j in range(i - 2, i + 3) if 0 <= j < n})
+    for i in todo:
+        span = spans[i]
         sent[i] = sentence_row(span)
         if span.has_vector:
             v = span.vector

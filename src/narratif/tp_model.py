@@ -60,10 +60,16 @@ class UnitRows:
     rule_cands: list  # the rule scorer's candidate dict (or None) per unit
 
 
-def unit_rows(spans: list[Span], speakers: list, scorer) -> UnitRows:
-    """Feature rows for the analysed sentences of one document (``scorer``: the rule scorer)."""
-    rows: SentenceRows = document_matrix(spans, speakers)
-    cands = [scorer(doc_span(spans, u)) for u in rows.units]
+def unit_rows(spans: list[Span], speakers: list, scorer, *, units: list[list[int]] | None = None,
+              needed: set[int] | None = None, sentence_cands: list | None = None) -> UnitRows:
+    """Feature rows for the analysed sentences of one document (``scorer``: the rule scorer).
+
+    ``needed`` limits the work to a few units (see :func:`document_matrix`);
+    ``sentence_cands`` reuses the rule candidates of single-sentence units.
+    """
+    rows: SentenceRows = document_matrix(spans, speakers, units=units, needed=needed)
+    cands = [sentence_cands[u[0]] if sentence_cands is not None and len(u) == 1 else scorer(doc_span(spans, u))
+             for u in rows.units]
     rs = np.array([c["score"] if c else 0.0 for c in cands], dtype=np.float32)
     dense = np.hstack([rows.X[:, :N_DENSE], rule_columns(rs, [c["type"] if c else None for c in cands])])
     return UnitRows(dense, rows.X[:, N_DENSE:N_DENSE + VECTOR_DIM], rows.units, rs, cands)

@@ -270,17 +270,23 @@ def _rule_picks(rows: list[tuple], s: TurningPointSettings) -> list[int]:
 def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tuple[int, str, float, str]]:
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
     over narrative units and/or learned typing of the picked units."""
-    from .tp_features import _content_tokens
+    from .tp_features import _content_tokens, narrative_units
     from .tp_model import unit_rows
 
     spans = [r[2] for r in rows]
-    ur = unit_rows(spans, [r[0].segment.speaker for r in rows], TurningPointScorer())
-    unit_of = {i: j for j, u in enumerate(ur.units) for i in u}
+    speakers = [r[0].segment.speaker for r in rows]
+    # the rule candidates before _rule_picks adds its context bonus (the model saw them so)
+    cands = [dict(r[3]) if r[3] else None for r in rows]
     if model.ranking == "rules":
         sent_idx = _rule_picks(rows, s)
+        units_all = narrative_units(spans)
+        unit_of = {i: j for j, u in enumerate(units_all) for i in u}
         units = [unit_of[i] for i in sent_idx]
         scores = [rows[i][3]["score"] for i in sent_idx]
+        ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(units),
+                       sentence_cands=cands)
     else:
+        ur = unit_rows(spans, speakers, TurningPointScorer(), sentence_cands=cands)
         unit_scores = model.unit_scores(ur)
         units = model.selection.select(unit_scores)
         sent_idx = [max(ur.units[j], key=lambda i: (_content_tokens(spans[i]), -i)) for j in units]

@@ -141,6 +141,36 @@ def infer_interviewer_from_name(turns: list[Turn], file_stem: str) -> list[Turn]
     return turns
 
 
+def infer_listeners(turns: list[Turn], text: str, *, max_share: float = 0.15, max_turn_words: float = 15.0
+                    ) -> list[Turn]:
+    """Mark the listener of an unmarked conversation (role ``interviewer``).
+
+    In a story told to someone ("L1 : et vous vous êtes rencontrées où ?"), the
+    listener says little, in short turns: a named speaker with under ``max_share``
+    of the words and under ``max_turn_words`` words per turn prompts, it does not
+    narrate. Applies only when no turn is marked as the interviewer's.
+    """
+    if any(t.role == "interviewer" for t in turns):
+        return turns
+    words: dict[str, int] = {}
+    n_turns: dict[str, int] = {}
+    for t in turns:
+        if t.speaker is None:
+            continue
+        words[t.speaker] = words.get(t.speaker, 0) + count_words(text[t.start:t.end])
+        n_turns[t.speaker] = n_turns.get(t.speaker, 0) + 1
+    if len(words) < 2:
+        return turns
+    total = sum(words.values()) + sum(count_words(text[t.start:t.end]) for t in turns if t.speaker is None)
+    listeners = {sp for sp, w in words.items()
+                 if total and w / total < max_share and w / n_turns[sp] < max_turn_words}
+    if listeners and len(listeners) < len(words):
+        for t in turns:
+            if t.speaker in listeners:
+                t.role = "interviewer"
+    return turns
+
+
 def structure(doc_id: str, ex: Extracted, fmt: str, *, roles: dict[str, str] | None = None,
               file_stem: str = "") -> tuple[str, list[Segment]]:
     """Segments from what the reader found: turns, else transcript detection, else paragraphs.
@@ -154,6 +184,7 @@ def structure(doc_id: str, ex: Extracted, fmt: str, *, roles: dict[str, str] | N
             assign_roles(turns, roles)
         else:
             infer_interviewer_from_name(turns, file_stem)
+            infer_listeners(turns, ex.text)
         for t in turns:
             segments.append(
                 Segment(doc_id, len(segments), t.start, t.end, ex.text[t.start : t.end], t.speaker, t.role,

@@ -37,14 +37,15 @@ class TopicSettings:
     """Everything a topic fit depends on; stored in the model manifest.
 
     Defaults are tuned on the 61 CFPP2000 transcripts (≈34k narrator turns of 3+ words,
-    ≈8k windows of 60 words); ``benchmarks/eval_topics.py`` measures them.
+    ≈6.4k windows of 80 words); ``benchmarks/eval_topics.py`` measures them and the
+    alternatives (segments as units, plain mean vectors, leaf clusters, LSA).
     """
 
     #: embedding backend used when ``update_topics`` is given none ("sif", "spacy", "lsa")
     embedding: str = "sif"
     #: consecutive narrator segments are merged into windows of at least this many words,
     #: fitted and assigned as one unit (1 = one segment per unit)
-    window_words: int = 60
+    window_words: int = 80
     #: principal components removed after the corpus mean (SIF common component)
     remove_components: int = 1
     #: units (windows) shorter than this (words) are left out of fitting, then assigned
