@@ -50,20 +50,24 @@ def build_store(out: Path, files: list[Path], nlp):
 
 #: name -> (embedding backend, TopicSettings overrides). "default" is TopicSettings() as shipped.
 VARIANTS = {
-    "default": (None, {}),
-    "segments-spacy": ("spacy", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
-    "segments-sif": ("sif", dict(window_words=1)),
-    "windows-spacy": ("spacy", dict(window_words=60)),
-    "windows40-sif": ("sif", dict(window_words=40)),
-    "windows80-sif": ("sif", dict(window_words=80)),  # = default
-    "windows-sif-leaf": ("sif", dict(window_words=60, cluster_selection="leaf")),
-    "windows80-sif-leaf": ("sif", dict(window_words=80, cluster_selection="leaf")),
-    "windows60-sif": ("sif", dict(window_words=60)),
-    "windows80-sif-pc0": ("sif", dict(window_words=80, remove_components=0)),
-    "windows-sif-mcs20": ("sif", dict(window_words=60, min_topic_size=20)),
-    "windows-sif-lemmas": ("sif", dict(lemmatize=True)),
-    "windows-sif-thr45": ("sif", dict(outlier_threshold=0.45)),
-    "segments-lsa": ("lsa", dict(window_words=1, remove_components=0, outlier_threshold=0.45)),
+    "default": (None, {}),  # sif, windows of 80 words, leaf clusters
+    "segments-spacy": ("spacy", dict(window_words=1, remove_components=0, cluster_selection="eom",
+                                     outlier_threshold=0.45)),  # the previous default
+    "segments-sif": ("sif", dict(window_words=1, cluster_selection="eom")),
+    "windows60-spacy": ("spacy", dict(window_words=60, cluster_selection="eom")),
+    "windows60-sif": ("sif", dict(window_words=60, cluster_selection="eom")),
+    "windows60-sif-leaf": ("sif", dict(window_words=60)),
+    "windows60-sif-mcs20": ("sif", dict(window_words=60, min_topic_size=20, cluster_selection="eom")),
+    "windows80-sif-eom": ("sif", dict(cluster_selection="eom")),
+    "windows80-sif-pc0": ("sif", dict(remove_components=0)),
+    "windows80-sif-bm25": ("sif", dict(bm25_weighting=True)),
+    "windows80-sif-mmr": ("sif", dict(mmr_diversity=0.3)),
+    "windows80-sif-nn30": ("sif", dict(n_neighbors=30)),
+    "windows80-sif-thr45": ("sif", dict(outlier_threshold=0.45)),
+    "windows80-sif-lemmas": ("sif", dict(lemmatize=True)),
+    "windows120-sif": ("sif", dict(window_words=120)),
+    "segments-lsa": ("lsa", dict(window_words=1, remove_components=0, cluster_selection="eom",
+                                 outlier_threshold=0.45)),
 }
 
 
@@ -91,18 +95,21 @@ def evaluate(store, backend, models_dir: Path, codebook, embed_seconds: float, s
                       "emergent": None if row["emergent"] is None else bool(row["emergent"]),
                       "quotes": [t[:220] for t in list(row["representative_texts"])[:2]]})
     largest = float(topics["share"].max()) if len(topics) else 0.0
-    return {"backend": res.backend, "n_topics": res.n_topics, "n_segments": res.n_segments, "largest_share": round(largest, 4),
+    return {"backend": res.backend, "n_topics": res.n_topics, "n_segments": res.n_segments,
+            "largest_share": round(largest, 4),
             "n_fitted": res.n_fitted, "outlier_share": res.outlier_share,
             "outlier_share_fitted": res.outlier_share_fitted, "diversity": round(topic_diversity(terms), 4),
             "npmi": round(npmi, 4), "npmi_top10": round(sum(per_topic[:10]) / max(1, len(per_topic[:10])), 4),
             "n_emergent": int(topics["emergent"].fillna(False).sum()), "topic_seconds": round(seconds, 1),
-            "embed_seconds": round(embed_seconds, 1), "top10": top10}
+            "embed_seconds": round(embed_seconds, 1), "top10": top10,
+            "all_topics": [[int(i), int(n), list(t)] for i, n, t in zip(topics["topic_id"], topics["size"],
+                                                                         topics["top_terms"])]}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--variants", nargs="+", default=["default", "segments-spacy", "segments-sif", "windows-spacy",
-                                                        "windows80-sif-leaf", "segments-lsa"], choices=sorted(VARIANTS))
+    ap.add_argument("--variants", nargs="+", default=["default", "segments-spacy", "segments-sif", "windows60-spacy",
+                                                        "windows80-sif-eom", "segments-lsa"], choices=sorted(VARIANTS))
     ap.add_argument("--docs", type=int, default=0, help="first N transcripts only (0 = all)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)

@@ -252,3 +252,56 @@ def test_lemmatised_terms_and_time_table(nlp, corpus):
     over = topics_over_time(assign, docs, col)
     assert over[["period", "topic_id", "n"]].values.tolist() == [["2005", 0, 1], ["2005", 1, 1], ["2006", 1, 1]]
     assert over.groupby("period")["share"].sum().tolist() == [1.0, 1.0]
+
+
+def test_windows_group_back_channel_turns_within_a_document(corpus):
+    _, items = corpus
+    rows = [{"doc_id": d.doc_id, "seg_id": s.seg_id, "text": s.text} for d, _ in items[:3] for s in d.segments
+            if s.role != "interviewer" and word_count(s.text) >= 3]
+    segs = pd.DataFrame(rows)
+    segs["n_words"] = segs["text"].map(word_count)
+    win = narrative_windows(segs, min_words=80)
+    assert (np.diff(win) >= 0).all() and set(np.diff(win)) <= {0, 1}
+    per = segs.assign(win=win).groupby("win").agg(docs=("doc_id", "nunique"), words=("n_words", "sum"),
+                                                  doc=("doc_id", "first"))
+    assert (per["docs"] == 1).all()  # never across two transcripts
+    short = per[per["words"] < 80]
+    assert short["doc"].is_unique  # only a document's last window may stay short
+    assert len(per) < len(segs) / 3
+    # a short tail joins the window before it; one-word windows keep segments apart
+    toy = pd.DataFrame({"doc_id": list("aaaaabbb"), "n_words": [30, 5, 40, 10, 3, 100, 2, 50]})
+    assert narrative_windows(toy, min_words=40).tolist() == [0, 0, 0, 0, 0, 1, 2, 2]
+    assert narrative_windows(toy, min_words=1).tolist() == list(range(8))
+
+
+def test_sif_vectors_weigh_rare_words_and_learn_from_the_corpus(nlp, corpus):
+    from narratif.embeddings import SifVectors, select_backend
+
+    sif = select_backend("sif", nlp)
+    assert isinstance(sif, SifVectors) and not sif.fitted
+    texts = ["euh le loyer est cher dans le quartier", "on allait au marché le dimanche", "euh ouais bon voilà"]
+    batch = sif.embed(texts)
+    assert np.allclose(batch[0], sif.embed(texts[:1])[0], atol=1e-6)  # fixed weights: alone = in a corpus
+    assert not batch[2].any()  # fillers only: nothing to embed
+    _, items = corpus
+    spoken = [s.text for d, _ in items[:3] for s in d.segments if s.role != "interviewer"]
+    sig = sif.signature()
+    sif.fit(spoken)
+    assert sif.fitted and sif.signature() != sig and "corpus-" in sif.signature()
+    assert sif.word_weight_["quartier"] < sif.word_weight_.get("loyer", 1.0)
+    again = SifVectors(nlp).set_state(sif.get_state())
+    assert again.signature() == sif.signature()
+    assert np.allclose(again.embed(texts[:2]), sif.embed(texts[:2]))
+
+
+def test_default_backend_keeps_its_corpus_weights_for_new_documents(tmp_path, corpus):
+    backend, items = corpus
+    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    first = update_topics(store, tmp_path / "models", settings=SETTINGS)  # TopicSettings.embedding: SIF
+    assert first.refitted and first.backend.startswith("sif-vectors:") and "corpus-" in first.backend
+    assert (tmp_path / "models" / "topics" / "backend_state.json").exists()
+    doc, _ = items[3]
+    store.write_document(doc, Analysis(embeddings=[], embeddings_backend=backend.signature()), "dev")
+    second = update_topics(store, tmp_path / "models", settings=SETTINGS)
+    assert not second.refitted and second.backend == first.backend and second.n_new_segments > 0
+    assert (store.table("segment_topics").query("doc_id == @doc.doc_id")["topic_id"] >= 0).mean() > 0.5

@@ -207,3 +207,14 @@ def test_listener_of_an_unmarked_story_is_not_a_narrator(shared_dir):
     # two real co-narrators both keep the narrator role
     doc = ingest_file(shared_dir / "corpora" / "parisstories" / "2022_hamacTahiti.txt")
     assert {s.role for s in doc.segments} == {"narrator"}
+
+
+def test_annotation_tiers_exported_as_speakers_are_not_speech(shared_dir):
+    """Transcriber tiers ("Turns: Ozgur Kiliç", "Comments: ...") stay in the text but are not segments."""
+    from narratif.ingest import ingest_file
+
+    doc = ingest_file(shared_dir / "corpora" / "cfpp2000" / "Ozgur_Kilic_H_32_alii_3e-1-v2.txt")
+    speakers = {s.speaker for s in doc.segments}
+    assert not speakers & {"Turns", "Comments", "Sections"}
+    assert "Turns: Ozgur Kiliç" in doc.text
+    assert any(s.role == "interviewer" for s in doc.segments) and any(s.role == "narrator" for s in doc.segments)

@@ -141,6 +141,16 @@ def infer_interviewer_from_name(turns: list[Turn], file_stem: str) -> list[Turn]
     return turns
 
 
+#: Transcription-tool tiers exported as if they were speakers (Transcriber, ELAN): not speech.
+NON_SPEECH_LABELS = {"turns", "turn", "sections", "section", "comments", "comment", "topics", "topic",
+                     "events", "event", "background", "notes", "note", "tier", "annotations"}
+
+
+def drop_non_speech(turns: list[Turn]) -> list[Turn]:
+    """Turns of annotation tiers ("Turns: Ozgur Kiliç", "Comments: rires") are not anyone's words."""
+    return [t for t in turns if t.speaker is None or _fold(t.speaker) not in NON_SPEECH_LABELS]
+
+
 def infer_listeners(turns: list[Turn], text: str, *, max_share: float = 0.15, max_turn_words: float = 15.0
                     ) -> list[Turn]:
     """Mark the listener of an unmarked conversation (role ``interviewer``).
@@ -179,6 +189,8 @@ def structure(doc_id: str, ex: Extracted, fmt: str, *, roles: dict[str, str] | N
     """
     turns = ex.turns if ex.turns is not None else detect_turns(ex.text)
     segments: list[Segment] = []
+    if turns:
+        turns = drop_non_speech(turns)
     if turns:
         if roles:
             assign_roles(turns, roles)

@@ -56,8 +56,9 @@ class TopicSettings:
     min_topic_size: int = 40
     #: HDBSCAN ``min_samples`` (lower = fewer outliers)
     min_samples: int = 5
-    #: HDBSCAN ``cluster_selection_method``: "eom" (stable clusters) or "leaf" (many small ones)
-    cluster_selection: Literal["eom", "leaf"] = "eom"
+    #: HDBSCAN ``cluster_selection_method``: "leaf" (the finest clusters) or "eom"; on windows
+    #: "eom" sometimes keeps one root cluster holding most of the corpus
+    cluster_selection: Literal["eom", "leaf"] = "leaf"
     n_neighbors: int = 15
     n_components: int = 5
     random_state: int = 42
@@ -70,6 +71,10 @@ class TopicSettings:
     max_df: float = 0.2
     #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
     lemmatize: bool = False
+    #: BM25 weighting inside c-TF-IDF (BERTopic ``bm25_weighting``)
+    bm25_weighting: bool = False
+    #: re-rank top terms by maximal marginal relevance with this diversity (None = plain c-TF-IDF)
+    mmr_diversity: float | None = None
     #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
     outlier_threshold: float = 0.3
     n_representatives: int = 3
@@ -86,8 +91,10 @@ class TopicSettings:
 
     def fit_signature(self) -> str:
         """Hash of the settings that change a fit (not those that only change reporting)."""
-        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples", "cluster_selection", "n_neighbors", "n_components", "random_state",
-                "top_n_words", "ngram_max", "min_df", "max_df", "min_content_words", "lemmatize", "guided", "zeroshot_min_similarity")
+        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples",
+                "cluster_selection", "n_neighbors", "n_components", "random_state", "top_n_words", "ngram_max",
+                "min_df", "max_df", "bm25_weighting", "mmr_diversity", "min_content_words", "lemmatize", "guided",
+                "zeroshot_min_similarity")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -101,6 +108,7 @@ class TopicsResult:
 
     n_topics: int = 0
     n_segments: int = 0
+    #: segments in the units (windows) the model was fitted on
     n_fitted: int = 0
     n_new_segments: int = 0
     outlier_share: float = 0.0

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 from bertopic import BERTopic
 from bertopic.backend import BaseEmbedder
+from bertopic.representation import MaximalMarginalRelevance
 from bertopic.vectorizers import ClassTfidfTransformer
 
 from ..embeddings import EmbeddingBackend
@@ -105,7 +106,9 @@ class SegmentTopicModel:
             umap_model=umap_model, hdbscan_model=hdbscan_model,
             vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, vocabulary=segment_vocabulary(
                 docs, ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 100)), max_df=s.max_df)),
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True, bm25_weighting=s.bm25_weighting),
+            representation_model=(MaximalMarginalRelevance(diversity=s.mmr_diversity, top_n_words=s.top_n_words)
+                                  if s.mmr_diversity is not None and self.backend else None),
             top_n_words=s.top_n_words, calculate_probabilities=False, verbose=False, **kwargs,
         )
 
@@ -138,7 +141,8 @@ class SegmentTopicModel:
             assigned_by[moved] = NEAREST
             self.model_.update_topics(docs, topics=topics.tolist(), top_n_words=s.top_n_words,
                                       vectorizer_model=self.model_.vectorizer_model,
-                                      ctfidf_model=self.model_.ctfidf_model)
+                                      ctfidf_model=self.model_.ctfidf_model,
+                                      representation_model=self.model_.representation_model)
             self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
             self._sync_topic_embeddings(topics)
         else:

@@ -2,7 +2,8 @@
 
 First run (or ``refit``): merge consecutive narrator segments into windows of
 talk (a lone "oui oui" has no topic; the conversation around it does), fit on the
-windows, assign each segment its window's topic, give topics stable ids (matched to the previous fit's ids when there is one).
+windows, assign each segment its window's topic, give topics stable ids
+(matched to the previous fit's ids when there is one).
 Later runs: load the saved model and assign only segments not yet assigned, so
 topics and their ids do not move while monographs keep arriving.
 """
@@ -194,6 +195,10 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
         topics[todo], probs[todo], assigned_by[todo] = w_topics[win], w_probs[win], w_by[win]
 
     window_cache.save()
+    if corpus_fitted and result.refitted:  # vectors of an older corpus fit are never read again
+        for stale in window_cache.path.parent.glob("embedding_cache-*.npz"):
+            if stale != window_cache.path:
+                stale.unlink(missing_ok=True)
     stable = np.array([id_map.get(int(t), OUTLIER) if t != OUTLIER else OUTLIER for t in topics], dtype=np.int64)
     assign = segs[["doc_id", "seg_id", "text", "role", "n_words"]].copy()
     assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(probs, 6), assigned_by
