@@ -90,8 +90,9 @@ class SegmentTopicModel:
         umap_model = UMAP(n_neighbors=min(s.n_neighbors, max(2, n_docs - 1)), n_components=s.n_components,
                           min_dist=0.0, metric="cosine", random_state=s.random_state, low_memory=True,
                           n_epochs=200)  # UMAP's own choice above 10k points; 500 below costs 2.5x
-        hdbscan_model = HDBSCAN(min_cluster_size=max(2, min(s.min_topic_size, n_docs // 3)),
-                                min_samples=s.min_samples, metric="euclidean",
+        hdbscan_model = HDBSCAN(min_cluster_size=min_cluster_size(s.min_topic_size, n_docs),
+                                min_samples=min(s.min_samples, min_cluster_size(s.min_topic_size, n_docs)),
+                                metric="euclidean",
                                 cluster_selection_method=s.cluster_selection,
                                 prediction_data=True)
         kwargs = {}
@@ -210,3 +211,12 @@ class SegmentTopicModel:
 
     def centred(self, embeddings: np.ndarray) -> np.ndarray:
         return self._centred(embeddings)
+
+
+def min_cluster_size(min_topic_size: int, n_docs: int) -> int:
+    """The smallest topic, scaled down on small corpora (a dozen interviews still show several topics).
+
+    ``min_topic_size`` applies from about 1,000 fitting units up; below, a topic needs
+    about 4 % of the units, and never fewer than 4.
+    """
+    return max(4, min(min_topic_size, n_docs // 25))
