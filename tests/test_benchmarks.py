@@ -16,7 +16,8 @@ def test_quick_benchmark_runs_and_reports_every_figure(tmp_path, shared_dir):
                          capture_output=True, text=True, timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
     figures = json.loads(out.read_text())
-    assert figures["spacy"]["words_per_s"] > 0
+    assert figures["spacy"]["words_per_s"] > 0 and figures["spacy"]["same_components"]["words_per_s"] > 0
+    assert "ner" in figures["spacy"]["default"]["components"]
     assert figures["first_run"]["processed"] == 2 and figures["add_one"]["processed"] == 1
     assert figures["unchanged"]["processed"] == 0
     assert 0 < figures["unchanged_share"] < 1

@@ -86,3 +86,15 @@ def test_no_surname_in_any_output(tmp_path, shared_dir):
     assert quotes(paths["summary"].read_text(encoding="utf-8")) == first
     assert (tmp_path / ".narratif-pseudonyms.json").read_text(encoding="utf-8") == mapping
     store.close()
+
+
+def test_names_found_by_ner_are_replaced_although_the_analysis_pipeline_runs_without_ner(nlp):
+    """The shared model is loaded with NER disabled; pseudonymisation must still run NER."""
+    from narratif.pseudonymise import Pseudonymiser
+
+    assert "ner" not in nlp.pipe_names and "ner" in nlp.component_names
+    spans = Pseudonymiser._ner_spans(type("P", (), {"nlp": nlp})(),
+                                     ["Hier, Marie Dupont a retrouvé Sonia Branca-Rosoff au marché."])
+    found = {"Hier, Marie Dupont a retrouvé Sonia Branca-Rosoff au marché."[a:b] for a, b in spans[0]}
+    assert "Marie Dupont" in found
+    assert "ner" not in nlp.pipe_names  # left as it was

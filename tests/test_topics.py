@@ -31,16 +31,9 @@ def _attributes(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def corpus(shared_dir, nlp):
-    """(Document, [(seg_id, vector)]) for the first transcripts, embedded once."""
+    """(backend, [(Document, None)]) for the first transcripts (the topic stage embeds them itself)."""
     files = sorted((shared_dir / "corpora" / "cfpp2000").glob("*.txt"))[:N_DOCS]
-    backend = SpacyVectors(nlp)
-    out = []
-    for f in files:
-        doc = ingest_file(f, _attributes(f))
-        spoken = [s for s in doc.segments if s.role != "interviewer"]
-        vecs = backend.embed([s.text for s in spoken])
-        out.append((doc, [(s.seg_id, v.tolist()) for s, v in zip(spoken, vecs)]))
-    return backend, out
+    return SpacyVectors(nlp), [(ingest_file(f, _attributes(f)), None) for f in files]
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +44,11 @@ def codebook():
     return load_codebook(None)
 
 
-def _store(tmp: Path, corpus, docs=slice(None), *, with_embeddings=True) -> Store:
-    backend, items = corpus
+def _store(tmp: Path, corpus, docs=slice(None)) -> Store:
+    _, items = corpus
     store = Store(tmp)
-    for doc, vecs in items[docs]:
-        analysis = Analysis(embeddings=vecs if with_embeddings else [], embeddings_backend=backend.signature())
-        store.write_document(doc, analysis, analysis_key="dev")
+    for doc, _vecs in items[docs]:
+        store.write_document(doc, Analysis(), analysis_key="dev")
     return store
 
 
@@ -117,7 +109,7 @@ def test_new_documents_join_saved_topics_then_refit_keeps_ids(tmp_path, corpus, 
     # one more transcript arrives: assigned to the saved topics, nothing else moves
     _, items = corpus
     for doc, vecs in items[N_DOCS - 1:]:
-        store.write_document(doc, Analysis(embeddings=vecs, embeddings_backend=backend.signature()), "dev")
+        store.write_document(doc, Analysis(), "dev")
     second = update_topics(store, models, codebook=codebook, backend=backend, settings=SETTINGS)
     assert not second.refitted and second.new_topic_ids == [] and second.vanished_topic_ids == []
     new_docs = {d.doc_id for d, _ in items[N_DOCS - 1:]}
@@ -147,7 +139,7 @@ def test_new_documents_join_saved_topics_then_refit_keeps_ids(tmp_path, corpus, 
 
 def test_missing_vectors_are_embedded_once_and_cached(tmp_path, corpus, codebook):
     backend = corpus[0]
-    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    store = _store(tmp_path, corpus, slice(0, 3))
     calls = []
 
     class Counting(SpacyVectors):
@@ -177,8 +169,7 @@ def test_too_few_segments_writes_empty_tables(tmp_path, corpus):
     doc, vecs = items[0]
     small = replace(doc, segments=doc.segments[:12])
     store = Store(tmp_path)
-    store.write_document(small, Analysis(embeddings=[v for v in vecs if v[0] < 12],
-                                         embeddings_backend=backend.signature()), "dev")
+    store.write_document(small, Analysis(), "dev")
     res = update_topics(store, tmp_path / "models", backend=backend, settings=SETTINGS)
     assert res.n_topics == 0 and "too few" in res.message
     for name in ("topics", "segment_topics", "topics_by_attribute"):
@@ -225,7 +216,7 @@ def test_guided_mode_seeds_topics_from_codebook(tmp_path, corpus, codebook):
 def test_lsa_backend_is_fitted_on_the_corpus(tmp_path, corpus):
     from narratif.embeddings import LsaVectors, select_backend
 
-    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    store = _store(tmp_path, corpus, slice(0, 3))
     lsa = select_backend("lsa")
     assert isinstance(lsa, LsaVectors) and not lsa.fitted
     res = update_topics(store, tmp_path / "models", backend=lsa, settings=SETTINGS)
@@ -296,12 +287,12 @@ def test_sif_vectors_weigh_rare_words_and_learn_from_the_corpus(nlp, corpus):
 
 def test_default_backend_keeps_its_corpus_weights_for_new_documents(tmp_path, corpus):
     backend, items = corpus
-    store = _store(tmp_path, corpus, slice(0, 3), with_embeddings=False)
+    store = _store(tmp_path, corpus, slice(0, 3))
     first = update_topics(store, tmp_path / "models", settings=SETTINGS)  # TopicSettings.embedding: SIF
     assert first.refitted and first.backend.startswith("sif-vectors:") and "corpus-" in first.backend
     assert (tmp_path / "models" / "topics" / "backend_state.json").exists()
     doc, _ = items[3]
-    store.write_document(doc, Analysis(embeddings=[], embeddings_backend=backend.signature()), "dev")
+    store.write_document(doc, Analysis(), "dev")
     second = update_topics(store, tmp_path / "models", settings=SETTINGS)
     assert not second.refitted and second.backend == first.backend and second.n_new_segments > 0
     assert (store.table("segment_topics").query("doc_id == @doc.doc_id")["topic_id"] >= 0).mean() > 0.5

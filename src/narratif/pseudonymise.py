@@ -183,14 +183,21 @@ class Pseudonymiser:
         return s
 
     def _ner_spans(self, items: list[str]) -> list[list[tuple[int, int]]]:
-        if self.nlp is None or "ner" not in self.nlp.pipe_names:
+        if self.nlp is None or "ner" not in self.nlp.component_names:
             return [[] for _ in items]
-        keep = [p for p in ("tok2vec", "ner") if p in self.nlp.pipe_names]
+        # The analysis pipeline runs without NER (it does not need it); enable it for this pass only.
+        reenable = [p for p in ("tok2vec", "ner") if p in self.nlp.disabled]
+        for p in reenable:
+            self.nlp.enable_pipe(p)
         out = []
-        with self.nlp.select_pipes(enable=keep):
-            for doc in self.nlp.pipe((s[:100_000] for s in items), batch_size=64):
-                out.append([(e.start_char, e.end_char) for e in doc.ents
-                            if e.label_ == "PER" and any(_is_name_token(t.text) for t in e)])
+        try:
+            with self.nlp.select_pipes(enable=["tok2vec", "ner"]):
+                for doc in self.nlp.pipe((s[:100_000] for s in items), batch_size=64):
+                    out.append([(e.start_char, e.end_char) for e in doc.ents
+                                if e.label_ == "PER" and any(_is_name_token(t.text) for t in e)])
+        finally:
+            for p in reenable:
+                self.nlp.disable_pipe(p)
         return out
 
     def _replace(self, s: str, ner: list[tuple[int, int]]) -> str:

@@ -35,7 +35,6 @@ _DOC_TABLE_DDL = {
         year INTEGER""",
     "timeline": """doc_id VARCHAR, sent_id INTEGER, start INTEGER, "end" INTEGER, expression VARCHAR,
         kind VARCHAR, value VARCHAR, orientation VARCHAR, year INTEGER""",
-    "segment_embeddings": """doc_id VARCHAR, seg_id INTEGER, backend VARCHAR, vector FLOAT[]""",
 }
 _RECORD_TYPES = {
     "segments": Segment,
@@ -166,17 +165,6 @@ class Store:
                 self._insert_records("codings", analysis.codings)
                 self._insert_records("turning_points", analysis.turning_points)
                 self._insert_records("timeline", analysis.timeline)
-                if analysis.embeddings:
-                    backend = analysis.embeddings_backend
-                    df = pd.DataFrame({
-                        "doc_id": doc.doc_id,
-                        "seg_id": [s for s, _ in analysis.embeddings],
-                        "backend": backend or "",
-                        "vector": [list(map(float, v)) for _, v in analysis.embeddings],
-                    })
-                    con.register("_emb", df)
-                    con.execute("INSERT INTO segment_embeddings SELECT doc_id, seg_id, backend, vector FROM _emb")
-                    con.unregister("_emb")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -232,22 +220,6 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
 
-    def embeddings(self, backend: str | None = None) -> tuple[pd.DataFrame, "Any"]:
-        """(doc_id, seg_id) frame and the matching float32 matrix of stored segment vectors."""
-        import numpy as np
-
-        sql = "SELECT doc_id, seg_id, vector FROM segment_embeddings"
-        params: list = []
-        if backend:
-            sql += " WHERE backend = ?"
-            params.append(backend)
-        sql += " ORDER BY doc_id, seg_id"
-        df = self.con.execute(sql, params).df()
-        if df.empty:
-            return df[["doc_id", "seg_id"]], np.zeros((0, 0), dtype=np.float32)
-        mat = np.vstack(df["vector"].to_numpy()).astype(np.float32)
-        return df[["doc_id", "seg_id"]], mat
-
     def record_run(self, **row: Any) -> None:
         names = ", ".join(row)
         self.con.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
@@ -262,8 +234,6 @@ class Store:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for name in tables or self.tables():
-            if name == "segment_embeddings":
-                continue  # large and internal: stays in the database
             target = out / f"{name}.parquet"
             tmp = out / f".{name}.parquet.tmp"
             self.con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")

@@ -85,6 +85,14 @@ class TurningPointScorer:
         self.settings = settings or TurningPointSettings()
         self._patterns = {t: _compile(p) for t, p in TYPE_PATTERNS.items()}
         self._cues = _compile(NARRATIVE_CUES)
+        # One lookup per token instead of one per type, and one regex pass to skip the
+        # (many) sentences no type pattern can match: same scores, a fraction of the time.
+        self._lemma_index: dict[str, list[tuple[str, float]]] = {}
+        for t, lex in TYPE_LEMMAS.items():
+            for lemma, w in lex.items():
+                self._lemma_index.setdefault(lemma, []).append((t, w))
+        self._any_pattern = re.compile("|".join(f"(?:{p})" for pats in TYPE_PATTERNS.values() for p, _ in pats),
+                                       re.IGNORECASE)
 
     # tense ------------------------------------------------------------------------
     @staticmethod
@@ -124,22 +132,21 @@ class TurningPointScorer:
         scores = dict.fromkeys(TYPES, 0.0)
         for tok in span:
             lemma = tok.lemma_.lower()
-            for t, lex in TYPE_LEMMAS.items():
-                w = lex.get(lemma)
-                if w:
-                    if tok.pos_ not in ("VERB", "NOUN", "ADJ", "AUX", "PROPN"):
-                        w *= 0.5
-                    elif any(c.lower_ in _NEGATION for c in tok.children):
-                        w *= 0.4
-                    if w > 0 and lemma not in evidence[t]:
-                        scores[t] += w
-                        evidence[t].append(lemma)
-        for t, pats in self._patterns.items():
-            for rx, w in pats:
-                m = rx.search(low)
-                if m:
+            for t, w in self._lemma_index.get(lemma, ()):
+                if tok.pos_ not in ("VERB", "NOUN", "ADJ", "AUX", "PROPN"):
+                    w *= 0.5
+                elif any(c.lower_ in _NEGATION for c in tok.children):
+                    w *= 0.4
+                if w > 0 and lemma not in evidence[t]:
                     scores[t] += w
-                    evidence[t].append(m.group())
+                    evidence[t].append(lemma)
+        if self._any_pattern.search(low):
+            for t, pats in self._patterns.items():
+                for rx, w in pats:
+                    m = rx.search(low)
+                    if m:
+                        scores[t] += w
+                        evidence[t].append(m.group())
         best = max(TYPES, key=lambda t: scores[t])
         lex_score = min(scores[best], 1.6)
         if lex_score <= 0:

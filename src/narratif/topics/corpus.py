@@ -1,7 +1,6 @@
 """The segments topics are computed over, with their embeddings.
 
-Vectors come from the store (``segment_embeddings``, written by the pipeline);
-those missing are computed once with the backend and kept in a small cache file
+Vectors are computed with the topic stage's backend and kept in a small cache file
 keyed by content hash + backend signature, so a rerun never embeds a text twice.
 """
 
@@ -57,6 +56,7 @@ class EmbeddingCache:
             with np.load(self.path, allow_pickle=False) as data:
                 self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
         self._dirty = False
+        self.n_computed = 0  # vectors this cache had to compute (the rest were cached)
 
     def get_or_embed(self, texts: list[str], batch_size: int = 512) -> np.ndarray:
         keys = [text_key(t, self.backend) for t in texts]
@@ -65,6 +65,7 @@ class EmbeddingCache:
             chunk = missing[i : i + batch_size]
             vecs = self.backend.embed([t for _, t in chunk])
             self._vectors.update({k: v.astype(np.float32) for (k, _), v in zip(chunk, vecs)})
+            self.n_computed += len(chunk)
             self._dirty = True
         if not keys:
             return np.zeros((0, self.backend.dim), dtype=np.float32)
@@ -81,33 +82,15 @@ class EmbeddingCache:
         self._dirty = False
 
 
-def segment_embeddings(store: Store, segments: pd.DataFrame, backend: EmbeddingBackend,
-                       cache_dir: Path) -> tuple[np.ndarray, int]:
-    """Row-aligned vectors for ``segments``: stored ones first, the rest via the cache.
+def embed_segments(segments: pd.DataFrame, backend: EmbeddingBackend, cache_dir: Path) -> tuple[np.ndarray, int]:
+    """Row-aligned vectors for ``segments``, computed once per text and backend (cached by content hash).
 
-    Returns the matrix and how many vectors had to come from the cache/backend.
+    Returns the matrix and how many vectors had to be computed.
     """
-    n = len(segments)
-    keys, stored = store.embeddings(backend.signature())
-    out: np.ndarray | None = None
-    have = np.zeros(n, dtype=bool)
-    if len(keys):
-        pos = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys.astype({"seg_id": "int64"})))
-        idx = pos.reindex(pd.MultiIndex.from_frame(segments[["doc_id", "seg_id"]])).to_numpy()
-        have = ~pd.isna(idx)
-        out = np.zeros((n, stored.shape[1]), dtype=np.float32)
-        out[have] = stored[idx[have].astype(int)]
-    if have.all() and out is not None:
-        return out, 0
     cache = EmbeddingCache(cache_dir, backend)
-    texts = segments["text"].tolist()
-    todo = np.flatnonzero(~have)
-    vecs = cache.get_or_embed([texts[i] for i in todo])
+    vecs = cache.get_or_embed(segments["text"].tolist())
     cache.save()
-    if out is None:
-        out = np.zeros((n, vecs.shape[1] if len(vecs) else backend.dim), dtype=np.float32)
-    out[todo] = vecs
-    return out, len(todo)
+    return vecs, cache.n_computed
 
 
 def narrative_windows(segments: pd.DataFrame, *, min_words: int) -> np.ndarray:

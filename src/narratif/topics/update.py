@@ -22,7 +22,7 @@ from . import persist
 from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
                     TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
 from .bertopic_backend import SegmentTopicModel
-from .corpus import EmbeddingCache, load_segments, narrative_windows, segment_embeddings
+from .corpus import EmbeddingCache, embed_segments, load_segments, narrative_windows
 from .linking import code_profile, link_topics, seed_words
 from .stable_ids import TopicProfile, match_ids
 from .tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
@@ -132,7 +132,7 @@ def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None
         result.seconds = round(time.perf_counter() - t0, 3)
         return result
 
-    embeddings, n_computed = segment_embeddings(store, segs, backend, models_dir / "embeddings")
+    embeddings, n_computed = embed_segments(segs, backend, models_dir / "embeddings")
     if n_computed:
         log.info("topics: embedded %d segments missing from the store", n_computed)
     term_docs = _term_docs(segs["text"].tolist(), settings, backend)
