@@ -47,9 +47,9 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     planned, warnings = plan_inputs(inputs, str(settings.meta) if settings.meta else None)
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
-    analyzer = P.get_analyzer(settings)
     with Store(settings.out) as store:
-        todo, unchanged = P.select_work(planned, analyzer, store.processed_keys())
+        signature = P.analysis_signature(settings, store)  # loads the models only if it must
+        todo, unchanged = P.select_work(planned, signature, store.processed_keys())
         P.count_unchanged(store, unchanged, summary)
         bar = _progress(len(todo), progress)
         if distributed:

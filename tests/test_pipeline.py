@@ -46,9 +46,13 @@ def test_run_writes_store_tables_and_reports(first_run):
 
 
 def test_unchanged_rerun_does_no_work_and_changes_nothing(first_run, small_corpus):
+    from narratif import pipeline
+
     result, out = first_run
     before = _snapshot(out)
+    pipeline._ANALYZERS.clear()
     again = narratif.run([small_corpus], out=out, topics=False)
+    assert not pipeline._ANALYZERS  # the memoised signature spared loading the models
     assert again.summary.n_processed == 0
     assert again.summary.n_skipped == 7
     assert again.summary.n_quarantined == 3  # still reported

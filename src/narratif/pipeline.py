@@ -117,11 +117,12 @@ class Analyzer:
             "embeddings": self.backend.signature(),
         }, sort_keys=True)
 
+    @property
+    def signature(self) -> str:
+        return self._signature
+
     def analysis_key(self, item: InputFile) -> str:
-        """Changes when content, attributes, codebook, models or pipeline change."""
-        payload = json.dumps({"sig": self._signature, "sha": item.sha256,
-                              "attrs": {k: str(v) for k, v in sorted(item.attributes.items())}}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+        return analysis_key(self._signature, item)
 
     def analyse(self, document: Document) -> Analysis:
         from .nlp import analysed, parse_document
@@ -138,6 +139,53 @@ class Analyzer:
         analysis.turning_points = anchor_turning_points(tps, timeline, parsed, birth_year=birth_year)
         analysis.timeline = timeline
         return analysis
+
+
+def analysis_key(signature: str, item: InputFile) -> str:
+    """Changes when content, attributes, codebook, models or pipeline change."""
+    payload = json.dumps({"sig": signature, "sha": item.sha256,
+                          "attrs": {k: str(v) for k, v in sorted(item.attributes.items())}}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def quick_signature_key(settings: RunSettings) -> str:
+    """A cheap key over everything the analysis signature depends on (no model loaded).
+
+    Installed versions (narratif pipeline, spaCy, the model package), the codebook's
+    bytes, a team classifier's manifest and the turning-point weights: if none
+    changed, the stored signature still holds and an unchanged rerun never loads spaCy.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .codebook import default_codebook_path
+
+    def pkg(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "absent"
+
+    def digest(path: Path | None) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else "none"
+
+    codebook = settings.codebook or default_codebook_path()
+    manifest = settings.models_dir / "coding" / "manifest.json" if settings.models_dir else None
+    blob = json.dumps({"pipeline": PIPELINE_VERSION, "spacy": pkg("spacy"), "model": settings.model,
+                       "model_version": pkg(settings.model.replace("_", "-")), "codebook": digest(codebook),
+                       "team_model": digest(manifest), "turning_points": _tp_signature(),
+                       "embeddings": settings.embedding_backend}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def analysis_signature(settings: RunSettings, store) -> str:
+    """The analysis signature, from the store's memo when nothing it depends on changed."""
+    quick = quick_signature_key(settings)
+    known = store.get_meta(f"signature:{quick}")
+    if known is not None:
+        return known
+    signature = get_analyzer(settings).signature
+    store.set_meta(f"signature:{quick}", signature)
+    return signature
 
 
 def _tp_signature() -> str:
@@ -262,13 +310,13 @@ def get_analyzer(settings: RunSettings) -> Analyzer:
     return _ANALYZERS[key]
 
 
-def select_work(planned: list[InputFile], analyzer: Analyzer, stored: dict[str, tuple[str, str, str]]
+def select_work(planned: list[InputFile], signature: str, stored: dict[str, tuple[str, str, str]]
                 ) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
     """Split planned files into (to process with their analysis key, unchanged)."""
     todo, unchanged = [], []
     seen: set[str] = set()
     for item in planned:
-        key = analyzer.analysis_key(item)
+        key = analysis_key(signature, item)
         did = item.doc_id
         if did is not None and did in seen:
             unchanged.append(item)  # same content under two paths: stored once
@@ -340,9 +388,18 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
 
         summary.topics = stage("topic modelling", lambda: update_topics(
             store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics))
+    outputs_key = json.dumps({"pseudonymise": settings.pseudonymise, "report": settings.report,
+                              "topics": settings.topics, "codebook": str(settings.codebook)}, sort_keys=True)
+    up_to_date = (not changed and not settings.refit_topics and store.get_meta("outputs") == outputs_key
+                  and (settings.out / "tables").is_dir()
+                  and (not settings.report or (settings.out / "report.html").exists()))
+    if up_to_date:
+        return  # nothing new since the last run: reports and Parquet copies already match the store
     if settings.report:
         from .report import write_reports
 
         stage("reporting", lambda: write_reports(store, settings.out, codebook=codebook,
                                                  pseudonymise=settings.pseudonymise))
     stage("Parquet export", store.export_parquet)
+    if not summary.errors:
+        store.set_meta("outputs", outputs_key)

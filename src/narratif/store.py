@@ -107,6 +107,7 @@ class Store:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS documents ({cols})")
         for name, ddl in _DOC_TABLE_DDL.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(
             """CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
             inputs VARCHAR, n_documents INTEGER, n_processed INTEGER, n_skipped INTEGER, n_quarantined INTEGER,
@@ -220,6 +221,16 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
 
+    def get_meta(self, key: str) -> str | None:
+        """A small key/value memo kept with the store (e.g. analysis signatures)."""
+        if "meta" not in self.tables():
+            return None
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
     def record_run(self, **row: Any) -> None:
         names = ", ".join(row)
         self.con.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
@@ -233,7 +244,7 @@ class Store:
         out = self.out_dir / TABLES_DIR
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name in tables or self.tables():
+        for name in tables or [t for t in self.tables() if t != "meta"]:  # meta: internal memo
             target = out / f"{name}.parquet"
             tmp = out / f".{name}.parquet.tmp"
             self.con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
