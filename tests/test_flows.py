@@ -81,7 +81,8 @@ def test_second_run_on_same_output_refuses_clearly_and_corrupts_nothing(corpus, 
     from filelock import FileLock, Timeout
 
     out = tmp_path / "out"
-    first = _start_cli(["run", str(corpus), "--out", str(out), "--no-topics"], tmp_path / "first.log")
+    # topics on: a longer first run, so the second surely starts while it holds the lock
+    first = _start_cli(["run", str(corpus), "--out", str(out)], tmp_path / "first.log")
     lock = FileLock(str(out / ".narratif.lock"))
     deadline = time.time() + 300
     held = False
@@ -96,6 +97,7 @@ def test_second_run_on_same_output_refuses_clearly_and_corrupts_nothing(corpus, 
         time.sleep(0.05)
     assert held, "first run never took the lock"
     second = _run_cli(["run", str(corpus), "--out", str(out), "--no-topics"])
+    assert first.poll() is None, "the first run ended before the second could test the lock"
     assert second.returncode == 3
     assert "another narratif run is using" in second.stderr
     assert first.wait(timeout=900) == 0

@@ -88,6 +88,10 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
     settings = RunSettings(out=Path(out), meta=meta, codebook=codebook, topics=topics, refit_topics=refit_topics,
                            pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report)
     check_configuration(inputs, settings)
+    from .pipeline import run_lock
+
+    with run_lock(settings.out, settings.wait_for_lock):
+        pass  # refuse (or wait) at once if another run holds OUT; the flow takes the lock for real
     from .orchestration import configure_prefect
 
     configure_prefect(settings.out / ".prefect")
