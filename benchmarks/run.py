@@ -118,6 +118,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--quick", action="store_true", help="3 transcripts, no scaling/Dask: a CI smoke test")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
     ap.add_argument("--keep", action="store_true", help="keep the output directories")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the scaling and Dask runs")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
@@ -144,7 +145,7 @@ def main(argv=None) -> dict:
         res["unchanged"] = narratif_run([corpus], out)
         res["add_one_share"] = res["add_one"]["seconds"] / res["first_run"]["seconds"]
         res["unchanged_share"] = res["unchanged"]["seconds"] / res["first_run"]["seconds"]
-        if not args.quick:
+        if not (args.quick or args.no_scaling):
             scaling = []
             for share in (0.10, 0.25, 0.50):
                 sub = first[: max(1, round(len(first) * share))]
