@@ -6,8 +6,4 @@ from . import extensions
 
 extensions.set_extensions()
 
-for _mod in ("turning_points", "timeline", "lexicon"):
-    try:
-        __import__(f"narratif.{_mod}")
-    except ImportError:  # module not present in this build
-        pass
+from . import timeline, turning_points  # noqa: E402,F401  (their factories register on import)

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-_DOC_EXTENSIONS: dict[str, dict] = {
-    "narratif_meta": {"default": None},  # dict: doc_id, seg_id, speaker, role
-}
+_DOC_EXTENSIONS: dict[str, dict] = {}
 _SPAN_EXTENSIONS: dict[str, dict] = {
     "turning_point": {"default": None},  # dict: type, polarity, score, evidence
     "orientation": {"default": None},  # past | present | future
     "time_expressions": {"default": None},  # list of dicts
-    "codes": {"default": None},  # dict code -> (score, evidence)
 }
 _TOKEN_EXTENSIONS: dict[str, dict] = {}
 
@@ -25,10 +22,3 @@ def set_extensions() -> None:
         for name, kwargs in table.items():
             if not cls.has_extension(name):
                 cls.set_extension(name, **kwargs)
-
-
-def register(kind: str, name: str, **kwargs) -> None:
-    """Declare a further extension (used by components at import time)."""
-    table = {"doc": _DOC_EXTENSIONS, "span": _SPAN_EXTENSIONS, "token": _TOKEN_EXTENSIONS}[kind]
-    table.setdefault(name, kwargs)
-    set_extensions()

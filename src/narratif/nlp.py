@@ -63,10 +63,6 @@ class ParsedSegment:
     sentences: list[Sentence]
     spans: list[Span]  # the spaCy sentence spans, aligned with ``sentences``
 
-    def offset(self, char: int) -> int:
-        """Document offset of a character offset inside ``doc``."""
-        return self.segment.start + char
-
 
 def _line_pieces(doc: Doc) -> Iterator[Span]:
     """spaCy's sentences, cut again at line breaks: a transcript line is never merged with the next."""

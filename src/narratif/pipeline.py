@@ -121,9 +121,6 @@ class Analyzer:
     def signature(self) -> str:
         return self._signature
 
-    def analysis_key(self, item: InputFile) -> str:
-        return analysis_key(self._signature, item)
-
     def analyse(self, document: Document) -> Analysis:
         from .nlp import analysed, parse_document
         from .timeline import anchor_turning_points, extract_timeline
