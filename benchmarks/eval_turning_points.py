@@ -4,6 +4,11 @@ Gold lives in ``tests/data/turning_points/``:
 
 * ``parisstories/<story>.tsv`` — ``line  type  polarity  note``; line = 1-based line of
   ``../shared/corpora/parisstories/<story>.txt`` (one sentence per line);
+* ``parisstories-2/``, ``parisstories-3/`` — two more independent passes over the same
+  stories, and ``parisstories-consensus/`` their majority with the first (splits
+  ``ps-pass2``, ``ps-pass3``, ``ps-consensus``: all 36 stories each);
+* ``extra/cfpp2000-passages/`` — 95 CFPP2000 passages, one turn per line (split
+  ``cfpp-passages``; the rules were never tuned on them, the type classifier trains on them);
 * ``cfpp2000/<interview>.tsv`` — ``line  quote  type  polarity  note``; the gold sentence
   is the one holding the quote inside that line; ``cfpp2000/SCOPE.tsv`` (when present)
   says which lines of which file were annotated, and predictions are counted there only.
@@ -120,9 +125,12 @@ def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=
             print(f"warning: no story file for {gold_path.name}", file=sys.stderr)
             continue
         split = splits["heldout"] if story.startswith("2022") else splits["tune"]
-        for row in read_tsv(gold_path):
-            if (row.get("line") or "").strip().isdigit():
-                split.gold.append(Unit(story, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
+        others = [(splits[name], GOLD / folder / gold_path.name) for name, folder in OTHER_PASSES.items()
+                  if name in splits and (GOLD / folder / gold_path.name).is_file()]
+        for target, path in [(split, gold_path), *others]:
+            for row in read_tsv(path):
+                if (row.get("line") or "").strip().isdigit():
+                    target.gold.append(Unit(story, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
         doc = ingest_file(src)
         parsed = parse_document(nlp, doc)
         t0 = time.perf_counter()
@@ -131,7 +139,42 @@ def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=
         split.words += doc.n_words
         split.n_units += doc.text.rstrip("\n").count("\n") + 1
         for tp in tps:
-            split.pred.append(Unit(story, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text))
+            unit = Unit(story, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text)
+            split.pred.append(unit)
+            for target, _ in others:
+                target.pred.append(unit)
+        for target, _ in others:
+            target.n_units += doc.text.rstrip("\n").count("\n") + 1
+
+
+def evaluate_passages(nlp, shared: Path, split: Split, settings=None) -> None:
+    """The CFPP2000 passages (one turn per line, rebuilt from ../shared): real oral life
+    stories in the format of the turning-point check, never used to write the rules."""
+    import tempfile
+
+    from narratif.ingest import ingest_file
+    from narratif.nlp import parse_document
+    from narratif.turning_points import detect_turning_points
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import cfpp_passages
+
+    folder = GOLD / "extra" / "cfpp2000-passages"
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in cfpp_passages.materialise(shared, Path(tmp)):
+            for row in read_tsv(folder / f"{src.stem}.tsv"):
+                if (row.get("line") or "").strip().isdigit():
+                    split.gold.append(Unit(src.stem, int(row["line"]), row["type"].strip(),
+                                           _pol(row.get("polarity"))))
+            doc = ingest_file(src)
+            parsed = parse_document(nlp, doc)
+            t0 = time.perf_counter()
+            tps = detect_turning_points(doc, parsed, settings=settings)
+            split.seconds += time.perf_counter() - t0
+            split.words += doc.n_words
+            split.n_units += doc.text.rstrip("\n").count("\n") + 1
+            for tp in tps:
+                split.pred.append(Unit(src.stem, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text))
 
 
 def _norm(s: str) -> str:
@@ -235,11 +278,17 @@ def measure_speed(nlp, shared: Path, name: str = "Younes_Belkacem_H_59_Mo-v2", r
     return out
 
 
+#: The other independent passes over ParisStories, each scored as its own split (all 36 stories).
+OTHER_PASSES = {"ps-pass2": "parisstories-2", "ps-pass3": "parisstories-3", "ps-consensus": "parisstories-consensus"}
+
+
 def run_splits(nlp, shared: Path, settings=None, skip_cfpp: bool = False) -> dict[str, Split]:
-    splits = {"tune": Split("tune"), "heldout": Split("heldout"), "cfpp": Split("cfpp")}
+    splits = {"tune": Split("tune"), "heldout": Split("heldout"), "cfpp": Split("cfpp"),
+              **{name: Split(name) for name in OTHER_PASSES}, "cfpp-passages": Split("cfpp-passages")}
     evaluate_parisstories(nlp, shared, splits, settings)
     if not skip_cfpp:
         evaluate_cfpp(nlp, shared, splits["cfpp"], settings)
+        evaluate_passages(nlp, shared, splits["cfpp-passages"], settings)
     return splits
 
 
@@ -304,8 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         for cfg in configs:
             cv = tr.cross_validate(cfg, docs)
             print(f"## grouped CV ({tr.K_FOLDS} folds by file, independent gold only) {cfg.label()}")
-            for k in ("all", "ps", "cfpp"):
-                print(f"{k}\t{tr._fmt(cv[k])}")
+            for k in ("all", "ps", "cfpp", *(f"ps-{v}" for v in tr.PS_VIEWS)):
+                if k in cv:
+                    print(f"{k}\t{tr._fmt(cv[k])}")
             print(f"held-out 2022 (trained on all but 2022)\t{tr._fmt(tr.heldout(cfg, docs))}")
     if args.speed:
         print("## speed", measure_speed(nlp, args.shared))

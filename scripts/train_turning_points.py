@@ -6,8 +6,14 @@ JSON output. Sources (all following ``docs/annotation/turning_points.md``):
 * independent gold — ``tests/data/turning_points/parisstories`` (36 stories, texts in
   ``../shared/corpora/parisstories``) and ``tests/data/turning_points/cfpp2000``
   (CFPP2000 excerpts, ``SCOPE.tsv``);
+* two more independent passes over the 36 ParisStories stories
+  (``parisstories-2``, ``parisstories-3``) and their majority (``parisstories-consensus``):
+  the type classifier learns from all three passes, and every figure is also reported
+  against the consensus and each pass;
 * training-only annotations — ``tests/data/turning_points/extra/stories`` (``.txt`` +
-  ``.tsv`` in the ParisStories format) and ``extra/cfpp2000`` (CFPP2000 excerpts).
+  ``.tsv`` in the ParisStories format), ``extra/cfpp2000`` (CFPP2000 excerpts) and
+  ``extra/cfpp2000-passages`` (95 CFPP2000 passages, one turn per line, rebuilt from
+  ``../shared`` by ``scripts/cfpp_passages.py``).
 
 Evaluation is grouped by file and only ever on the independent gold: every fold trains
 on the other gold files plus all the extra files. The document-level selection
@@ -56,6 +62,7 @@ class Source:
     independent: bool
     last_line: int = 10**9
     split: str = ""
+    views: dict[str, Path] = field(default_factory=dict)  # other annotation passes of the same text
 
 
 @dataclass
@@ -91,12 +98,20 @@ def _scope(folder: Path) -> dict[str, int]:
     return out
 
 
-def collect_sources(shared: Path) -> list[Source]:
+#: The independent passes over ParisStories: the first is the reference of the historical figures.
+PS_VIEWS = {"pass1": "parisstories", "pass2": "parisstories-2", "pass3": "parisstories-3",
+            "consensus": "parisstories-consensus"}
+TRAIN_VIEWS = ("pass1", "pass2", "pass3")
+
+
+def collect_sources(shared: Path, passages_dir: Path | None = None) -> list[Source]:
     out: list[Source] = []
     for g in sorted((GOLD / "parisstories").glob("*.tsv")):
         txt = shared / "corpora" / "parisstories" / f"{g.stem}.txt"
         if txt.is_file():
-            out.append(Source(g.stem, "ps", txt, g, True, split="heldout" if g.stem.startswith("2022") else "tune"))
+            views = {k: GOLD / folder / g.name for k, folder in PS_VIEWS.items() if (GOLD / folder / g.name).is_file()}
+            out.append(Source(g.stem, "ps", txt, g, True, split="heldout" if g.stem.startswith("2022") else "tune",
+                              views=views))
     for folder, indep in ((GOLD / "cfpp2000", True), (GOLD / "extra" / "cfpp2000", False)):
         scope = _scope(folder)
         for g in sorted(folder.glob("*.tsv")):
@@ -111,6 +126,14 @@ def collect_sources(shared: Path) -> list[Source]:
         txt = g.with_suffix(".txt")
         if txt.is_file():
             out.append(Source("x:" + g.stem, "ps", txt, g, False, split="extra"))
+    if passages_dir is not None:
+        import cfpp_passages
+
+        cfpp_passages.materialise(shared, passages_dir)
+        for g in sorted((GOLD / "extra" / "cfpp2000-passages").glob("*.tsv")):
+            txt = passages_dir / f"{g.stem}.txt"
+            if g.stem != "PASSAGES" and txt.is_file():
+                out.append(Source("p:" + g.stem, "ps", txt, g, False, split="extra"))
     return out
 
 
@@ -181,17 +204,26 @@ def build_doc(nlp, src: Source, cache: Path | None) -> DocData:
             if sid is None:
                 sid = next((s.sent_id for s in sents if s.start >= off), sents[-1].sent_id)
             gold_rows.append((sid, r["type"].strip(), ev._pol(r.get("polarity"))))
-    gold_keys = {}
-    for k, t, p in gold_rows:
-        gold_keys.setdefault(k, (t, p))
     keys = [key_of(i) for i in rep]
     in_scope = np.array([sent_line[u[0]] <= src.last_line for u in rows.units])
-    types = []
-    for u in rows.units:
-        member = [key_of(i) for i in u]
-        types.append(next((gold_keys[k][0] for k in member if k in gold_keys), None))
-    y = np.array([t is not None for t in types])
-    gold = [ev.Unit(src.name, k, t, p) for k, t, p in gold_rows]  # as the benchmark counts them
+
+    def labels(gold_rows):
+        gold_keys = {}
+        for k, t, p in gold_rows:
+            gold_keys.setdefault(k, (t, p))
+        types = []
+        for u in rows.units:
+            member = [key_of(i) for i in u]
+            types.append(next((gold_keys[k][0] for k in member if k in gold_keys), None))
+        gold = [ev.Unit(src.name, k, t, p) for k, t, p in gold_rows]  # as the benchmark counts them
+        return gold, np.array([t is not None for t in types]), types
+
+    gold, y, types = labels(gold_rows)
+    views = {}
+    if src.kind == "ps":
+        for name, path in src.views.items():
+            views[name] = labels([(int(r["line"]), r["type"].strip(), ev._pol(r.get("polarity")))
+                                  for r in read_tsv(path) if (r.get("line") or "").strip().isdigit()])
     # the current rule detector, exactly as shipped before learning
     unit_of = {i: j for j, u in enumerate(rows.units) for i in u}
     sid_index = {r[1].sent_id: i for i, r in enumerate(rows_s)}
@@ -203,7 +235,7 @@ def build_doc(nlp, src: Source, cache: Path | None) -> DocData:
             rule_units.append(unit_of[i])
     low = [rows_s[i][2].text.lower() for i in rep]
     return DocData(src, rows, keys, in_scope, y, types, gold, rule_preds, rule_units, int(in_scope.sum()),
-                   {"low": low, "n_sent_scope": sum(sl <= src.last_line for sl in sent_line)})
+                   {"low": low, "n_sent_scope": sum(sl <= src.last_line for sl in sent_line), "views": views})
 
 
 def _content(span) -> int:
@@ -247,12 +279,16 @@ def fit_ranker(docs: list[DocData], *, C: float, vector_weight: float) -> Linear
 
 
 def fit_typer(docs: list[DocData], *, C: float, vector_weight: float) -> LinearModel:
+    """Multinomial type classifier over annotated units; a story annotated in several
+    independent passes contributes one example per pass (disagreements become soft labels)."""
     dense, vec, lab = [], [], []
     for d in docs:
-        for i in np.where(d.y & d.in_scope)[0]:
-            dense.append(d.rows.dense[i])
-            vec.append(d.rows.vectors[i])
-            lab.append(d.types[i])
+        passes = [d.extra["views"][v][1:] for v in TRAIN_VIEWS if v in d.extra.get("views", {})] or [(d.y, d.types)]
+        for y, types in passes:
+            for i in np.where(y & d.in_scope)[0]:
+                dense.append(d.rows.dense[i])
+                vec.append(d.rows.vectors[i])
+                lab.append(types[i])
     lab = np.array(lab)
     ok = np.isin(lab, TYPES)
     return _fit_linear(np.array(dense)[ok], np.array(vec)[ok], lab[ok], list(TYPES), C=C,
@@ -415,15 +451,18 @@ def evaluate(model: TurningPointModel, d: DocData) -> tuple[list, list]:
 def cross_validate(cfg: Config, docs: list[DocData]) -> dict:
     indep = [d for d in docs if d.src.independent]
     extra = [d for d in docs if not d.src.independent]
-    by_split = {k: np.zeros(6) for k in ("all", "ps", "cfpp")}
+    by_split = {k: np.zeros(6) for k in ("all", "ps", "cfpp", *(f"ps-{v}" for v in PS_VIEWS))}
     for test in folds([d.src.name for d in indep], K_FOLDS, SEED):
         train = [indep[i] for i in range(len(indep)) if i not in test] + extra
         model = fit_all(cfg, train)
         for i in test:
-            t = tally(*evaluate(model, indep[i]))
+            gold, pred = evaluate(model, indep[i])
+            t = tally(gold, pred)
             by_split["all"] += t
             by_split["cfpp" if indep[i].src.kind == "cfpp" else "ps"] += t
-    return {k: prf(v) for k, v in by_split.items()}
+            for v, (view_gold, _, _) in indep[i].extra.get("views", {}).items():
+                by_split[f"ps-{v}"] += tally(view_gold, pred)
+    return {k: prf(v) for k, v in by_split.items() if v[1]}
 
 
 def heldout(cfg: Config, docs: list[DocData]) -> dict:
@@ -470,11 +509,14 @@ def rule_type_accuracy_on_gold(docs: list[DocData]) -> float:
 # --- main ----------------------------------------------------------------------------------
 
 def load_docs(shared: Path, cache: Path | None) -> list[DocData]:
+    import tempfile
+
     from narratif.nlp import load_nlp
 
     nlp = load_nlp()
     docs = []
-    for src in collect_sources(shared):
+    passages = (cache / "cfpp2000-passages") if cache else Path(tempfile.mkdtemp(prefix="narratif-passages-"))
+    for src in collect_sources(shared, passages):
         t0 = time.perf_counter()
         d = build_doc(nlp, src, cache)
         docs.append(d)
@@ -508,11 +550,13 @@ def main(argv: list[str] | None = None) -> int:
         cv = cross_validate(cfg, docs)
         results.append((cfg, cv))
         print(f"  {cfg.label():60s} all {_fmt(cv['all'])} | ps {_fmt(cv['ps'])} | cfpp {_fmt(cv['cfpp'])} "
+              f"| ps-consensus {_fmt(cv['ps-consensus'])} "
               f"[{time.perf_counter() - t0:.0f}s]", flush=True)
     base = Config("rules", "rules")
     base_cv = dict(results)[base]["all"]
     best_rank = max((r for r in results if r[0].typing == "rules"), key=lambda r: r[1]["all"]["F1"])[0]
-    best_type = max((r for r in results if r[0].typing == "learned"), key=lambda r: r[1]["all"]["type"])[0]
+    best_type = max((r for r in results if r[0].typing == "learned"),
+                    key=lambda r: r[1]["all"]["type"] + r[1].get("ps-consensus", r[1]["all"])["type"])[0]
     # combinations: keep one that is no worse than the rules on F1 and on type agreement and
     # maximises F1 x type agreement (the share of gold moments found with the right type)
     combos = []
@@ -527,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     _, _, chosen, cv = max(combos, key=lambda c: (c[0], c[1]))
     print(f"chosen: {chosen.label()}\n  grouped CV  all {_fmt(cv['all'])} | ps {_fmt(cv['ps'])} | "
           f"cfpp {_fmt(cv['cfpp'])}")
+    for v in PS_VIEWS:
+        print(f"  grouped CV  ParisStories vs {v}: {_fmt(cv[f'ps-{v}'])}")
     for cfg in dict.fromkeys([base, chosen]):
         print(f"  held-out 2022 (trained on all but 2022) {cfg.label()}: {_fmt(heldout(cfg, docs))}")
     if chosen.typing == "learned":

@@ -43,10 +43,28 @@ def test_every_parisstories_story_has_a_gold_file(stories):
     assert gold == set(stories)
 
 
-def test_parisstories_gold_is_valid(stories):
+PS_PASSES = ["parisstories", "parisstories-2", "parisstories-3", "parisstories-consensus"]
+
+
+def _agreement_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("agreement", GOLD / "agreement.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("folder", PS_PASSES[1:])
+def test_every_story_has_a_file_in_every_pass(stories, folder):
+    assert {p.stem for p in (GOLD / folder).glob("*.tsv")} == set(stories)
+
+
+@pytest.mark.parametrize("folder", PS_PASSES)
+def test_parisstories_gold_is_valid(stories, folder):
     total = 0
     for stem, lines in stories.items():
-        header, rows = read_gold(GOLD / "parisstories" / f"{stem}.tsv")
+        header, rows = read_gold(GOLD / folder / f"{stem}.tsv")
         assert header == PS_HEADER, stem
         speakers = [m.group(1) if (m := SPEAKER.match(line)) else None for line in lines]
         counts = Counter(s for s in speakers if s)
@@ -64,6 +82,61 @@ def test_parisstories_gold_is_valid(stories):
                 assert counts[speaker] / sum(counts.values()) >= 0.3, f"{where}: prompt line annotated"
         # "A handful, not twenty": at most one turning point per four sentences.
         assert len(rows) <= max(2, len(lines) // 4), f"{stem}: too many turning points"
+        total += len(rows)
+    assert total >= 100
+
+
+def test_consensus_is_the_majority_of_the_three_passes(tmp_path):
+    agreement = _agreement_module()
+    passes = [GOLD / f for f in PS_PASSES[:3]]
+    for story in sorted((GOLD / "parisstories-consensus").glob("*.tsv")):
+        expected = agreement.consensus([agreement.read_tsv(d / story.name) for d in passes])
+        assert agreement.read_tsv(story) == expected, story.stem
+
+
+def test_consensus_votes_and_ties():
+    agreement = _agreement_module()
+    a = {3: ("rupture", "obstacle"), 10: ("decision", "")}
+    b = {4: ("rupture", "obstacle"), 20: ("mobilite", "")}
+    c = {4: ("revelation", ""), 11: ("decision", "levier")}
+    # 4 has two exact votes and a neighbour; 10/11 agree within one line; 20 stands alone
+    assert agreement.consensus([a, b, c]) == {4: ("rupture", "obstacle"), 10: ("decision", "")}
+    assert agreement.consensus([a, b, c], min_votes=3) == {4: ("rupture", "obstacle")}
+    assert agreement.consensus([{}, {}, {}]) == {}
+
+
+def test_independent_passes_agree_with_each_other():
+    """The figures reported in the README: the three passes agree well above the detector."""
+    agreement = _agreement_module()
+    for x, y in [(0, 1), (0, 2), (1, 2)]:
+        result = agreement.compare(GOLD / PS_PASSES[x], GOLD / PS_PASSES[y])
+        assert result["stories"] == 36
+        assert 0.8 <= result["f1"] <= 0.95, (x, y, result["f1"])
+        assert result["type_agreement"] >= 0.9
+
+
+def test_cfpp_passages_rebuild_and_annotations_are_valid(shared_dir, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cfpp_passages", GOLD.parents[2] / "scripts" / "cfpp_passages.py")
+    passages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(passages)
+    written = passages.materialise(shared_dir, tmp_path)  # raises if a text differs from the annotated one
+    folder = GOLD / "extra" / "cfpp2000-passages"
+    assert {p.stem for p in written} == {p.stem for p in folder.glob("*.tsv")} - {"PASSAGES"}
+    assert len(written) >= 90
+    total = 0
+    for path in written:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert all(" : " in line for line in lines), path.stem
+        header, rows = read_gold(folder / f"{path.stem}.tsv")
+        assert header == PS_HEADER, path.stem
+        for row in rows:
+            where = f"{path.stem}:{row['line']}"
+            n = int(row["line"])
+            assert 1 <= n <= len(lines), f"{where}: line out of range"
+            assert not lines[n - 1].startswith("ENQ : "), f"{where}: interviewer turn annotated"
+            check_labels(row, where)
         total += len(rows)
     assert total >= 100
 
@@ -95,11 +168,7 @@ def test_cfpp_gold_is_valid(shared_dir):
 
 
 def test_agreement_script_matches_within_one_line():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("agreement", GOLD / "agreement.py")
-    agreement = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(agreement)
+    agreement = _agreement_module()
     assert agreement.match([3, 10, 20], [4, 10, 22], 1) == [(10, 10), (3, 4)]
     assert agreement.cohen_kappa([("a", "a"), ("b", "b")]) == 1.0
     result = agreement.compare(GOLD / "selfagreement" / "pass1", GOLD / "selfagreement" / "pass2")

@@ -132,7 +132,7 @@ LEVIER_WORDS = re.compile(
 _NEGATION = {"pas", "jamais", "plus", "rien", "guère"}
 _META_NARRATIVE = re.compile(
     r"\b(?:(?:raconter|parler|présenter|expliquer) (?:de |d'|l'|la |le |mes |mon |ma |une |un |comment )|"
-    r"le thème|mon histoire|cette histoire|anecdote|(?:le jour|la fois|la première fois) où)", re.IGNORECASE)
+    r"le thème|mon histoire|cette histoire|anecdote|(?:le|la) (?:premier |première )?(?:jour|fois)\W{0,3} où)", re.IGNORECASE)
 _FIRST_PERSON = {"je", "j'", "j’", "on", "nous", "moi", "me", "m'", "m’"}
 _QUESTION_START = re.compile(r"^\s*(?:est-ce que|qu'est-ce|pourquoi|comment|où|quand est-ce)\b", re.IGNORECASE)
 _DISCOURSE_ONLY = re.compile(r"^[\W_]*(?:(?:euh|bah|ben|bon|voilà|ouais|oui|non|hein|enfin|donc|et|mais|alors|"

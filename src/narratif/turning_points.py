@@ -33,6 +33,12 @@ from .tp_lexicon import (  # noqa: F401  (re-exported: the lexicons are part of 
     NARRATIVE_CUES, OBSTACLE_WORDS, TYPE_LEMMAS, TYPE_PATTERNS, TYPES, _compile,
 )
 
+#: Lemmas of a move that changes the setting by itself (no destination needed).
+_SETTLING_LEMMAS = {"déménager", "emménager", "installer", "émigrer", "immigrer", "exil", "déménagement",
+                    "quitter", "repartir", "départ", "arrivée"}
+_PLACE_PHRASE = re.compile(r"\b(?:en|au|aux) [a-zéèê]{4,}|\bà l'étranger\b|\bchez (?:mes|ma|mon|nos)\b|"
+                           r"\b(?:pays|ville|région|campagne|banlieue|appartement|appart|maison)\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True, slots=True)
 class TurningPointSettings:
@@ -56,6 +62,7 @@ class TurningPointSettings:
     min_tokens: int = 2
     meta_penalty: float = 0.8
     place_bonus: float = 0.3
+    routine_motion_penalty: float = 0.3
     switch_bonus: float = 0.3
     use_model: bool = True  # apply the shipped learned model (data/tp_model.json) where it ships
 
@@ -175,9 +182,12 @@ class TurningPointScorer:
         meta = _META_NARRATIVE.search(low)
         if meta:  # "je vais vous raconter ...", "le thème c'est le jour où j'ai rencontré ..."
             score -= s.meta_penalty
-        if best == "mobilite" and any(t.ent_type_ in ("LOC", "GPE") or
-                                      (t.pos_ == "PROPN" and t.head.pos_ == "VERB") for t in span):
-            score += s.place_bonus
+        if best == "mobilite":
+            if any(t.ent_type_ in ("LOC", "GPE") or (t.pos_ == "PROPN" and t.head.pos_ == "VERB") for t in span):
+                score += s.place_bonus
+            elif not any(t.lemma_.lower() in _SETTLING_LEMMAS for t in span) and not _PLACE_PHRASE.search(low):
+                # "on est arrivé", "on est parti": motion inside a scene, no new setting named
+                score -= s.routine_motion_penalty
         polarity = self.polarity(best, low)
         parts = [f"{best}: {', '.join(evidence[best][:4])}"]
         if cues:

@@ -1,6 +1,7 @@
 """Agreement between two turning-point annotation passes (standard library only).
 
 Usage: python agreement.py PASS_A_DIR PASS_B_DIR [--tolerance 1]
+       python agreement.py --consensus OUT_DIR DIR1 DIR2 DIR3 [...]
 
 Compares every ``<stem>.tsv`` present in both directories (header
 ``line\ttype\tpolarity\tnote``). Lines are matched one-to-one, exact matches
@@ -91,12 +92,74 @@ def compare(dir_a: Path, dir_b: Path, tolerance: int = 1) -> dict:
     }
 
 
+def consensus(annotations: list[dict[int, tuple[str, str]]], tolerance: int = 1,
+              min_votes: int | None = None) -> dict[int, tuple[str, str]]:
+    """Majority turning points of several independent passes over one story.
+
+    Marks are grouped greedily around the most-voted line (each pass contributes at most
+    one mark within ±tolerance of it); a group backed by at least ``min_votes`` passes
+    (default: a strict majority) becomes one consensus turning point on its most-voted
+    line (ties: the earliest), with the majority type and polarity (ties: the first pass).
+    """
+    need = min_votes or len(annotations) // 2 + 1
+    free = [dict(a) for a in annotations]
+    out: dict[int, tuple[str, str]] = {}
+    while True:
+        votes = Counter(line for a in free for line in a)
+        if not votes:
+            break
+        best = None
+        for line in sorted(votes):
+            members = []
+            for k, a in enumerate(free):
+                near = [x for x in a if abs(x - line) <= tolerance]
+                if near:
+                    members.append((k, min(near, key=lambda x: (abs(x - line), x))))
+            key = (len(members), votes[line], -line)
+            if best is None or key > best[0]:
+                best = (key, line, members)
+        (_, _, _), line, members = best
+        if len(members) < need:
+            break
+        types = Counter(free[k][x][0] for k, x in members)
+        pols = Counter(free[k][x][1] for k, x in members)
+        first_type = free[members[0][0]][members[0][1]][0]
+        first_pol = free[members[0][0]][members[0][1]][1]
+        top_t = max(types.values())
+        top_p = max(pols.values())
+        out[line] = (first_type if types[first_type] == top_t else types.most_common(1)[0][0],
+                     first_pol if pols[first_pol] == top_p else pols.most_common(1)[0][0])
+        for k, x in members:
+            del free[k][x]
+    return dict(sorted(out.items()))
+
+
+def write_tsv(path: Path, rows: dict[int, tuple[str, str]], note: str) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("line\ttype\tpolarity\tnote\n")
+        for line, (tp_type, polarity) in rows.items():
+            fh.write(f"{line}\t{tp_type}\t{polarity}\t{note}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pass_a", type=Path)
-    parser.add_argument("pass_b", type=Path)
+    parser.add_argument("pass_b", type=Path, nargs="+")
     parser.add_argument("--tolerance", type=int, default=1)
+    parser.add_argument("--consensus", action="store_true",
+                        help="write the majority of the passes PASS_B... into the folder PASS_A")
     args = parser.parse_args()
+    if args.consensus:
+        args.pass_a.mkdir(parents=True, exist_ok=True)
+        stems = sorted(set.intersection(*({p.stem for p in d.glob("*.tsv")} for d in args.pass_b)))
+        total = 0
+        for stem in stems:
+            rows = consensus([read_tsv(d / f"{stem}.tsv") for d in args.pass_b], args.tolerance)
+            write_tsv(args.pass_a / f"{stem}.tsv", rows, f"majority of {len(args.pass_b)} passes")
+            total += len(rows)
+        print(f"{len(stems)} stories, {total} consensus turning points -> {args.pass_a}")
+        return
+    args.pass_b = args.pass_b[0]
     result = compare(args.pass_a, args.pass_b, args.tolerance)
     for stem, (a, b, m) in result.pop("per_story").items():
         print(f"{stem}\tA={a}\tB={b}\tmatched={m}")
