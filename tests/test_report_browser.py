@@ -117,10 +117,7 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
         })()""")["result"]["value"]
         shot = dt.call("Page.captureScreenshot", format="png")
         png = base64.b64decode(shot["data"])
-        (tmp_path / "report.png").write_bytes(png)
-        examples = ROOT / "reports" / "examples"
-        if examples.is_dir() and not (examples / "report_screenshot.png").exists():
-            (examples / "report_screenshot.png").write_bytes(png)
+        (tmp_path / "report.png").write_bytes(png)  # never into the work tree: tests leave it clean
         dt.ws.close()
     finally:
         proc.terminate()

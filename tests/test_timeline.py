@@ -127,3 +127,78 @@ def test_monograph_has_no_phantom_years(shared_dir, nlp):
     years = {t.year for t in extract_timeline(doc, parse_document(nlp, doc)) if t.year}
     assert years and not years & {1000, 1901, 1908, 1920, 1945, 1960}
     assert {1921, 2008, 2019} <= years
+
+
+@pytest.mark.parametrize("text,kind,year", [
+    ("il est resté chez nous jusqu'à [pause] vingt ans", "age", 1970),  # markup inside the expression
+    ("Inde a eu sa libération en mille neuf cent s- quarante sept", "year", 1947),  # a word fragment
+    ("j'ai habité dans le dix-septième euh de soixante-douze à soixante-seize", "year", 1976),
+    ("entre la fin des années soixante et je dirais", "decade", 1960),
+    ("les années début des années quatre-vingts donc", "decade", 1980),
+    ("dans les années quatre-vingt-cinq", "decade", 1985),  # a year said loosely
+    ("quand Valérie a eu six ans", "age", None),  # someone else's age: no year from the narrator's birth
+    ("depuis l'âge de seize ans", "age", 1966),
+    ("quand j'avais trois ou quatre ans", "age", 1953),
+    ("en repassant un diplôme en quatre-vingt-dix-huit quatre-vingt-dix-neuf", "year", 1998),
+])
+def test_oral_forms_of_years_and_ages(text, kind, year):
+    found = find_expressions(text, orientation="past", birth_year=1950)
+    assert (kind, year) in [(f[2], f[4]) for f in found], found
+    for s, e, *_ in found:  # offsets index the original text, on word boundaries
+        assert text[s].isalnum() and text[e - 1].isalnum() and "[" not in text[s:s + 1]
+
+
+def test_range_keeps_both_years_and_rejects_counts():
+    years = [f[4] for f in find_expressions("de soixante-douze à soixante-seize", orientation="past")]
+    assert years == [1972, 1976]
+    assert not find_expressions("de trois à quatre personnes", orientation="past")
+
+
+def test_short_year_in_a_present_sentence_but_not_in_a_future_one():
+    assert [f[4] for f in find_expressions("depuis quatre-vingt-cinq oui", orientation="present")] == [1985]
+    assert not [f for f in find_expressions("en quarante on ira voir", orientation="future") if f[4]]
+
+
+def test_vague_later_is_not_resolved_to_the_anchor_year():
+    (expr,) = find_expressions("un peu plus tard on a déménagé", orientation="past")
+    assert expr[2:] == ("relative", "later", None)
+
+
+def test_timeline_against_hand_annotation(shared_dir):
+    """25 annotated CFPP2000 passages (benchmarks/eval_timeline.py): a regression guard, not a target."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import eval_timeline
+
+    result = eval_timeline.evaluate(shared_dir)
+    assert result["passages"] == 25 and result["gold"] >= 150
+    assert result["P"] >= 0.85 and result["F1"] >= 0.65
+    assert result["year_accuracy"] >= 0.8
+
+
+@pytest.mark.parametrize("folder", ["cfpp2000-passages", "cfpp2000-passages-heldout"])
+def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
+    import csv
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import cfpp_passages
+
+    gold = root / "tests" / "data" / "timeline" / folder
+    texts = {p.stem: p for p in cfpp_passages.materialise(shared_dir, tmp_path)}
+    files = sorted(gold.glob("*.tsv"))
+    assert len(files) >= 20
+    for path in files:
+        lines = texts[path.stem].read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            assert reader.fieldnames == ["line", "expression", "kind", "year", "note"], path.name
+            for row in reader:
+                where = f"{path.stem}:{row['line']}"
+                assert row["expression"] in lines[int(row["line"]) - 1], where
+                assert row["kind"] in {"year", "decade", "age", "date", "relative", "period"}, where
+                assert row["year"] == "" or 1800 <= int(row["year"]) <= 2030, where

@@ -16,7 +16,7 @@ from text_to_num import text2num
 
 _UNITS = (
     "zéro un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
-    "vingt trente quarante cinquante soixante cent cents mille"
+    "vingt vingts trente quarante cinquante soixante cent cents mille"
 ).split()
 NUMBER_WORD = r"(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
 #: A run of French number words joined by hyphens, spaces or "et" ("soixante et onze").

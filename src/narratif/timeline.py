@@ -39,11 +39,20 @@ ANCHOR_REACH = 25
 
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
-    ("decade", rf"\b(?:dans |pendant |depuis )?les années (?P<n>{_N}|\d0)\b"),
-    ("age", rf"\b(?:à|a|vers|jusqu'à) (?:l'âge de )?(?P<n>{_N}) ans\b"),
-    ("age", rf"\b(?:j'avais|il avait|elle avait|on avait|quand j'avais|j'ai eu) (?P<n>{_N}) ans\b"),
+    ("decade", rf"\b(?:(?:dans |pendant |depuis )?les|(?:(?:à |vers )?la |le |au |en )?(?:fin|début|milieu) des)"
+               rf" années (?P<n>{_N}|\d\d(?:\d\d)?)\b"),
+    ("age", rf"\b(?:(?:à|vers|jusqu'à) (?:l'âge (?:de |d')|mes |ses |leurs |nos )?|"
+            rf"(?:dès|depuis|avant|après|en) (?:l'âge (?:de |d')|mes |ses |leurs |nos ))"
+            rf"(?P<n>{_N})(?:(?: ou (?:à )?| à | )(?P<n2>{_N}))? ans\b"),
+    ("age", rf"\b(?:quand |lorsque )?(?:j'avais|il avait|elle avait|on avait|ils avaient|elles avaient|j'ai eu|"
+            rf"(?:il|elle|on) a eu|(?:ils|elles) ont eu|\w+ a eu) (?P<n>{_N})(?:(?: ou | à | )(?P<n2>{_N}))? ans\b"),
+    ("age", rf"\baux alentours de (?P<n>{_N})(?: (?P<n2>{_N}))? ans\b"),
+    ("year", rf"\bde (?P<n>1[0-9]\d\d|20\d\d|{_N}) à (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
+    # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
+    ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})+))\b"
+             rf"{_NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
-    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>{_N})\b{_NOT_QUANTITY}"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>(?>{_N}))\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
              rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
              rf"\b{_NOT_QUANTITY}"),
@@ -53,9 +62,14 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
                  r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
+    ("relative", r"\b(?:(?:un (?:petit )?peu|beaucoup|bien|quelque temps) (?:plus tard|après)|"
+                 r"(?:quelques|plusieurs) (?:jours|semaines|mois|années|ans) plus tard)\b"),
     ("period", r"\b(?:pendant |après |avant |depuis |dans )?la (?:guerre(?: de (?:quatorze|quarante|14|39|40))?|libération|"
-               r"occupation)\b|\ben (?:mai )?soixante-huit\b"
-               r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|gamine?s?|enfants?|étudiante?s?)\b"
+               r"occupation)\b|\ben (?:mai )?soixante-huit\b|\b(?:après|avant|depuis) (?:mai )?soixante-huit\b"
+               r"|\b(?:juste )?(?:avant|après)[- ]guerre\b"
+               r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|plus jeunes?|gamine?s?|enfants?|étudiante?s?|"
+               r"adolescente?s?|au lycée|au collège|à l'école(?: primaire)?|à la fac|en fac)\b"
+               r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:à|en|ici|en france)\b)?"
                r"|\bpendant (?:mon|ma|mes) (?:enfance|jeunesse|études|adolescence)\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait|il y a) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
 ]]
@@ -145,17 +159,56 @@ def _n(m: re.Match, group: str = "n") -> int | None:
         return None
     if not g:
         return None
-    return words_to_int(g.replace("1er", "1").replace("premier", "un"))
+    g = g.replace("1er", "1").replace("premier", "un")
+    value = words_to_int(g)
+    words = g.split()
+    while value is None and len(words) > 1:  # "quatre-vingt-dix-huit quatre-vingt-dix-neuf": the first one
+        words = words[:-1]
+        value = words_to_int(" ".join(words))
+    return value
+
+
+#: Transcription markup ("[pause]", "[lex=NP]", "+", "[?]"), word fragments ("s-", "t-") and "euh"
+#: interrupt an expression ("jusqu'à [pause] vingt ans", "mille neuf cent s- quarante sept").
+_NOISE_RE = re.compile(r"\[[^\]\n]{0,40}\]|(?<![\w-])\w{1,3}-(?=\s)|(?<=\s)\+(?=\s)|\beuh\b", re.IGNORECASE)
+
+
+def _clean(text: str) -> tuple[str, list[int]]:
+    """The text without markup and fragments, spaces collapsed, and the original index of each character."""
+    out: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in [*_NOISE_RE.finditer(text), None]:
+        end = m.start() if m else len(text)
+        for i in range(pos, end):
+            ch = text[i]
+            if ch.isspace():
+                if not out or out[-1] == " ":
+                    continue
+                ch = " "
+            out.append(ch)
+            index.append(i)
+        if m:
+            pos = m.end()
+    return "".join(out), index
 
 
 def find_expressions(text: str, *, reference_year: int | None = None, birth_year: int | None = None,
                      orientation: str | None = None) -> list[tuple[int, int, str, str | None, int | None]]:
     """(start, end, kind, value, year) of temporal expressions in a sentence (no overlaps).
 
-    A short spoken year ("en quarante") is taken only when the sentence is not told in
-    the present or future (``orientation``; None = unknown, accepted); a bare "mille" is
-    never a year, and a year in a legal reference ("loi de 1901") is left out.
+    Offsets are into ``text``; matching reads through transcription markup and word
+    fragments. A short spoken year ("en quarante") is not taken in a sentence told in the
+    future (``orientation``); a bare "mille" is never a year, and a year in a legal
+    reference ("loi de 1901") is left out.
     """
+    clean, index = _clean(text)
+    return [(index[s], index[e - 1] + 1, kind, value, year)
+            for s, e, kind, value, year in _find_clean(clean, reference_year, birth_year, orientation)]
+
+
+def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
+                orientation: str | None) -> list[tuple[int, int, str, str | None, int | None]]:
     found: list[tuple[int, int, str, str | None, int | None]] = []
     taken: list[tuple[int, int]] = []
     for kind, rx in _PATTERNS:
@@ -168,11 +221,16 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
             if kind == "decade":
                 year = decade_start(n, reference_year=reference_year) if n is not None else None
                 value = f"{str(year)[:3]}X" if year else None
+                if year is None and n is not None and (10 <= n < 100 or 1000 <= n <= 2100):
+                    # "les années quatre-vingt-cinq": a year said loosely, not a decade
+                    year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
+                    value = f"~{year}" if year else None
             elif kind == "age":
                 if n is None or not 0 < n < 120:
                     continue
                 value = f"age:{n}"
-                third_person = re.match(r"(?:il|elle|on) ", m.group(), re.IGNORECASE)
+                third_person = re.search(r"\b(?:il|elle|on|ils|elles|ses|leurs|\w+ a eu)\b", m.group(), re.IGNORECASE) \
+                    and not re.search(r"\bj'", m.group())
                 year = birth_year + n if birth_year and not third_person else None
             elif kind == "year":
                 if n is None or n == 1000 or _LEGAL_REFERENCE.search(text[:m.start("n")]):
@@ -180,9 +238,18 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
                 year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
                 if year is None or n < 20:
                     continue  # "en deux" / "en dix": not a year when spoken short and small
-                if n < 100 and orientation in ("present", "future"):
-                    continue  # "en quarante minutes on y est": a short year needs a past context
+                if n < 100 and orientation == "future":
+                    continue  # "en quarante on ira": a short year is not read in a sentence about the future
                 value = str(year)
+                n2 = _n(m, "n2")
+                if n2 is not None:  # "de soixante-douze à soixante-seize": the range's second year too
+                    y2 = spoken_year(n2, reference_year=reference_year, birth_year=birth_year)
+                    if y2 is None or not (year < y2 <= year + 60) or n2 < 20:
+                        continue  # "de trois à quatre", "de quarante à cinquante personnes"
+                    s2 = m.start("n2")
+                    taken.append((s2, e))
+                    found.append((s2, e, kind, str(y2), y2))
+                    e = m.end("n")
             elif kind == "date":
                 if _LEGAL_REFERENCE.search(text[:s]):
                     continue
@@ -203,6 +270,8 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
                     value = "+1y"
                 elif re.search(r"l'année (?:précédente|d'avant)", m.group(), re.IGNORECASE):
                     value = "-1y"
+                elif re.search(r"plus tard|peu après|bien après|beaucoup après|temps après", m.group(), re.IGNORECASE):
+                    value = "later"  # "un peu plus tard": after the anchor, by an unknown span
                 else:
                     value = "+0y" if kind == "relative" else None
                 if kind == "duration":
