@@ -136,6 +136,23 @@ def test_shipped_weights_load_without_pickle_and_feed_the_signature(tmp_path):
         TurningPointModel.from_dict(raw)
 
 
+def test_type_clarity_reranks_candidates_and_shows_in_the_evidence(story):
+    """With ``type_margin``, every candidate gains margin x (best - second type decision):
+    the picks may change, the budget does not, and the bonus is in the evidence."""
+    from dataclasses import replace
+
+    model = load_model()
+    if model is None or model.typer is None:
+        pytest.skip("no learned type classifier ships")
+    doc, parsed = story
+    plain = detect_turning_points(doc, parsed, model=replace(model, type_margin=0.0))
+    clear = detect_turning_points(doc, parsed, model=replace(model, type_margin=5.0))
+    assert plain and clear and len(clear) >= len(plain)
+    assert all("type clarity +" in tp.evidence for tp in clear)
+    assert not any("type clarity" in tp.evidence for tp in plain)
+    assert TurningPointModel.from_dict(replace(model, type_margin=0.4).to_dict()).type_margin == 0.4
+
+
 def test_detection_is_deterministic_and_model_can_be_switched_off(story):
     doc, parsed = story
     runs = [[(tp.sent_id, tp.type, tp.polarity, tp.score) for tp in detect_turning_points(doc, parsed)]

@@ -12,6 +12,7 @@ age when the birth year is known.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import replace
 from typing import Iterable
 
@@ -170,27 +171,45 @@ def _n(m: re.Match, group: str = "n") -> int | None:
 
 #: Transcription markup ("[pause]", "[lex=NP]", "+", "[?]"), word fragments ("s-", "t-") and "euh"
 #: interrupt an expression ("jusqu'à [pause] vingt ans", "mille neuf cent s- quarante sept").
-_NOISE_RE = re.compile(r"\[[^\]\n]{0,40}\]|(?<![\w-])\w{1,3}-(?=\s)|(?<=\s)\+(?=\s)|\beuh\b", re.IGNORECASE)
+_NOISE = r"\[[^\]\n]{0,40}\]|(?<![\w-])\w{1,3}-(?=\s)|(?<=\s)\+(?=\s)|\beuh\b"
+#: A text as noise, whitespace runs and the rest (word runs, single other characters).
+_TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.IGNORECASE)
 
 
-def _clean(text: str) -> tuple[str, list[int]]:
-    """The text without markup and fragments, spaces collapsed, and the original index of each character."""
-    out: list[str] = []
-    index: list[int] = []
-    pos = 0
-    for m in [*_NOISE_RE.finditer(text), None]:
-        end = m.start() if m else len(text)
-        for i in range(pos, end):
-            ch = text[i]
-            if ch.isspace():
-                if not out or out[-1] == " ":
-                    continue
-                ch = " "
-            out.append(ch)
-            index.append(i)
-        if m:
-            pos = m.end()
-    return "".join(out), index
+#: A word every pattern below needs one of (a cheap first look before the full patterns).
+_TRIGGER_RE = re.compile(
+    rf"\d|\b(?:{NUMBER_WORD}|années?|ans|mois|semaines|jours|âge|{_MONTHS}|guerre|libération|occupation|"
+    r"plus tard|plus tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
+    r"précédente|suivante|dernière|prochaine|premier|1er)\b",
+    re.IGNORECASE)
+
+
+def _clean(text: str) -> tuple[str, list[int], list[int]]:
+    """The text without markup, fragments and "euh", spaces collapsed; with, for each kept
+    piece, its start in the clean text and in ``text`` (for :func:`_original`)."""
+    parts: list[str] = []
+    clean_starts: list[int] = []
+    orig_starts: list[int] = []
+    n = 0
+    for m in _TOKENS_RE.finditer(text):
+        if m.lastgroup == "noise":
+            continue
+        piece = m.group()
+        if m.lastgroup == "space":
+            if not parts or parts[-1] == " ":
+                continue
+            piece = " "
+        parts.append(piece)
+        clean_starts.append(n)
+        orig_starts.append(m.start())
+        n += len(piece)
+    return "".join(parts), clean_starts, orig_starts
+
+
+def _original(pos: int, clean_starts: list[int], orig_starts: list[int]) -> int:
+    """Index in the original text of the clean text's character at ``pos``."""
+    k = bisect_right(clean_starts, pos) - 1
+    return orig_starts[k] + (pos - clean_starts[k])
 
 
 def find_expressions(text: str, *, reference_year: int | None = None, birth_year: int | None = None,
@@ -202,8 +221,11 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
     future (``orientation``); a bare "mille" is never a year, and a year in a legal
     reference ("loi de 1901") is left out.
     """
-    clean, index = _clean(text)
-    return [(index[s], index[e - 1] + 1, kind, value, year)
+    if not _TRIGGER_RE.search(text):  # most sentences: nothing any pattern could match
+        return []
+    clean, clean_starts, orig_starts = _clean(text)
+    return [(_original(s, clean_starts, orig_starts), _original(e - 1, clean_starts, orig_starts) + 1,
+             kind, value, year)
             for s, e, kind, value, year in _find_clean(clean, reference_year, birth_year, orientation)]
 
 

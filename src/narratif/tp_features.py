@@ -55,6 +55,8 @@ MARKERS: dict[str, str] = {
 }
 _MARKER_RX = [(k, re.compile(v, re.IGNORECASE)) for k, v in MARKERS.items()]
 _PATTERNS = {t: _compile(p) for t, p in TYPE_PATTERNS.items()}
+#: One pre-screen per type: most sentences match none of a type's patterns.
+_PATTERN_ANY = {t: re.compile("|".join(f"(?:{p})" for p, _ in pats), re.IGNORECASE) for t, pats in TYPE_PATTERNS.items()}
 _SPEECH_LEMMAS = {"dire", "annoncer", "expliquer", "demander", "répondre", "raconter", "proposer", "appeler",
                   "téléphoner", "écrire", "apprendre", "prévenir", "faire"}
 _MOTION = {"partir", "arriver", "venir", "aller", "rentrer", "revenir", "retourner", "quitter", "déménager",
@@ -163,7 +165,8 @@ def sentence_row(span: Span) -> np.ndarray:
                 f[_IDX[f"lex_{t}"]] += w
                 seen[t].add(lemma)
     for t, pats in _PATTERNS.items():
-        f[_IDX[f"pat_{t}"]] = sum(w for rx, w in pats if rx.search(low))
+        if _PATTERN_ANY[t].search(low):
+            f[_IDX[f"pat_{t}"]] = sum(w for rx, w in pats if rx.search(low))
     for k, rx in _MARKER_RX:
         f[_IDX[k]] = len(rx.findall(low))
     tc = _tense_counts(span)

@@ -162,6 +162,9 @@ class TurningPointModel:
     typer: LinearModel | None = None
     selection: Selection = field(default_factory=Selection)
     meta: dict = field(default_factory=dict)
+    #: with rule ranking: add this times the type classifier's margin to every candidate's score
+    #: (a moment that clearly is one kind of turning point beats a look-alike of no clear kind)
+    type_margin: float = 0.0
 
     def unit_scores(self, rows: UnitRows) -> np.ndarray:
         """The ranking score of each unit (higher = more of a turning point)."""
@@ -179,9 +182,16 @@ class TurningPointModel:
         d = self.typer.decision(rows.dense[idx], rows.vectors[idx])
         return [self.typer.classes[j] for j in d.argmax(1)]
 
+    def type_margins(self, rows: UnitRows, idx: list[int]) -> np.ndarray:
+        """Best minus second-best type decision of the given units (0 without a learned typer)."""
+        if self.typer is None or not idx:
+            return np.zeros(len(idx))
+        d = np.sort(self.typer.decision(rows.dense[idx], rows.vectors[idx]), axis=1)
+        return d[:, -1] - d[:, -2]
+
     def to_dict(self) -> dict:
         return {"format": FORMAT_VERSION, "ranking": self.ranking, "typing": self.typing,
-                "blend_weight": self.blend_weight,
+                "blend_weight": self.blend_weight, "type_margin": self.type_margin,
                 "ranker": self.ranker.to_dict() if self.ranker else None,
                 "typer": self.typer.to_dict() if self.typer else None,
                 "selection": {k: getattr(self.selection, k) for k in Selection.__slots__},
@@ -201,7 +211,7 @@ class TurningPointModel:
         return cls(d["ranking"], d["typing"], float(d.get("blend_weight", 0.0)),
                    LinearModel.from_dict(d["ranker"]) if d.get("ranker") else None,
                    LinearModel.from_dict(d["typer"]) if d.get("typer") else None,
-                   Selection(**sel), d.get("meta") or {})
+                   Selection(**sel), d.get("meta") or {}, float(d.get("type_margin", 0.0)))
 
     def save(self, path: Path) -> None:
         d = self.to_dict()

@@ -284,6 +284,10 @@ def _rule_picks(rows: list[tuple], s: TurningPointSettings) -> list[int]:
     return sorted(kept)
 
 
+#: Type clarity is computed for this many times the budget of best rule candidates.
+CLARITY_POOL = 2
+
+
 def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tuple[int, str, float, str]]:
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
     over narrative units and/or learned typing of the picked units."""
@@ -295,13 +299,29 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
     # the rule candidates before _rule_picks adds its context bonus (the model saw them so)
     cands = [dict(r[3]) if r[3] else None for r in rows]
     if model.ranking == "rules":
-        sent_idx = _rule_picks(rows, s)
         units_all = narrative_units(spans)
         unit_of = {i: j for j, u in enumerate(units_all) for i in u}
-        units = [unit_of[i] for i in sent_idx]
+        if model.type_margin and model.typer is not None:
+            # the strongest candidates (a few times the budget: only they can reach it) gain a
+            # bonus for how clearly they are one kind of turning point
+            contenders = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] > 0),
+                                key=lambda i: (-rows[i][3]["score"], i))[:CLARITY_POOL * s.budget(len(rows))]
+            cand_units = sorted({unit_of[i] for i in contenders})
+            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(cand_units),
+                           sentence_cands=cands)
+            margin = dict(zip(cand_units, model.type_margins(ur, cand_units)))
+            for i in contenders:
+                bonus = model.type_margin * float(margin[unit_of[i]])
+                rows[i][3]["score"] = round(rows[i][3]["score"] + bonus, 3)
+                rows[i][3]["evidence"] += f"; type clarity +{bonus:.2f}"
+            sent_idx = _rule_picks(rows, s)
+            units = [unit_of[i] for i in sent_idx]
+        else:
+            sent_idx = _rule_picks(rows, s)
+            units = [unit_of[i] for i in sent_idx]
+            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(units),
+                           sentence_cands=cands)
         scores = [rows[i][3]["score"] for i in sent_idx]
-        ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(units),
-                       sentence_cands=cands)
     else:
         ur = unit_rows(spans, speakers, TurningPointScorer(), sentence_cands=cands)
         unit_scores = model.unit_scores(ur)
@@ -311,7 +331,7 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
     learned_types = model.unit_types(ur, units)
     out = []
     for k, (i, j) in enumerate(zip(sent_idx, units)):
-        cand = ur.rule_cands[j] or rows[i][3]
+        cand = rows[i][3] or ur.rule_cands[j]
         tp_type = learned_types[k] if learned_types else (cand["type"] if cand else "resolution")
         evidence = [cand["evidence"]] if cand else []
         evidence.append(f"model: {model.ranking} ranking {scores[k]:.2f}, {model.typing} type")
@@ -319,18 +339,19 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
     return out
 
 
-def detect_turning_points(document: Document, parsed, *,
-                          settings: TurningPointSettings | None = None) -> list[TurningPoint]:
+def detect_turning_points(document: Document, parsed, *, settings: TurningPointSettings | None = None,
+                          model=None) -> list[TurningPoint]:
     """The document's strongest turning points, in text order (interviewer turns skipped).
 
-    Uses the shipped learned model (``data/tp_model.json``) for whatever it learned —
-    ranking, typing or both — and the hand-written scorer otherwise.
+    Uses the shipped learned model (``data/tp_model.json``, or ``model``) for whatever it
+    learned — ranking, typing, type clarity — and the hand-written scorer otherwise.
     """
     from .tp_model import load_model
 
     s = settings or TurningPointSettings()
     rows = score_sentences(parsed, settings=s)
-    model = load_model() if s.use_model else None
+    if model is None:
+        model = load_model() if s.use_model else None
     if model is None or (model.ranking == "rules" and model.typing == "rules") or not rows:
         picks = [(i, rows[i][3]["type"], rows[i][3]["score"], rows[i][3]["evidence"]) for i in _rule_picks(rows, s)]
     else:
