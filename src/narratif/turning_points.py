@@ -290,7 +290,8 @@ CLARITY_POOL = 2
 
 def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tuple[int, str, float, str]]:
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
-    over narrative units and/or learned typing of the picked units."""
+    over narrative units, or rule ranking with a type-clarity bonus on the shortlist, and/or
+    learned typing of the picked units."""
     from .tp_features import _content_tokens, narrative_units
     from .tp_model import unit_rows
 
@@ -316,6 +317,9 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
                 rows[i][3]["evidence"] += f"; type clarity +{bonus:.2f}"
             sent_idx = _rule_picks(rows, s)
             units = [unit_of[i] for i in sent_idx]
+            if not set(units) <= set(cand_units):  # a pick from beyond the shortlist: type it too
+                ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all,
+                               needed=set(cand_units) | set(units), sentence_cands=cands)
         else:
             sent_idx = _rule_picks(rows, s)
             units = [unit_of[i] for i in sent_idx]
