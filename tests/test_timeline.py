@@ -202,3 +202,18 @@ def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
                 assert row["expression"] in lines[int(row["line"]) - 1], where
                 assert row["kind"] in {"year", "decade", "age", "date", "relative", "period"}, where
                 assert row["year"] == "" or 1800 <= int(row["year"]) <= 2030, where
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("le huit juillet mille neuf cent quarante-quatre", [("date", 1944)]),  # the day is kept with the year
+    ("deux mille euh deux mille six", [("year", 2006)]),  # a restart keeps the completed year
+    ("en quatre-vingt-dix-huit quatre-vingt-dix-neuf", [("year", 1998)]),  # a list keeps its first
+    ("en quarante-trois [pause] avril quarante-trois", [("year", 1943), ("year", 1943)]),  # no 43rd of April
+    ("bien après la guerre", [("period", None)]),
+    ("c'était beaucoup plus [pause] tard", [("relative", None)]),
+    ("il y a eu vingt ans", []),
+    ("on était de trente à quarante", []),
+    ("on était deux mille un peu plus", []),
+])
+def test_review_cases(text, expected):
+    assert [(f[2], f[4]) for f in find_expressions(text, orientation="past")] == expected

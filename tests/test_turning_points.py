@@ -148,7 +148,7 @@ def test_type_clarity_reranks_candidates_and_shows_in_the_evidence(story):
     plain = detect_turning_points(doc, parsed, model=replace(model, type_margin=0.0))
     clear = detect_turning_points(doc, parsed, model=replace(model, type_margin=5.0))
     assert plain and clear and len(clear) >= len(plain)
-    assert all("type clarity +" in tp.evidence for tp in clear)
+    assert any("type clarity +" in tp.evidence for tp in clear)  # picks come from the shortlist (or beyond it)
     assert not any("type clarity" in tp.evidence for tp in plain)
     assert TurningPointModel.from_dict(replace(model, type_margin=0.4).to_dict()).type_margin == 0.4
 

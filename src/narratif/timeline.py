@@ -46,13 +46,13 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
             rf"(?:dès|depuis|avant|après|en) (?:l'âge (?:de |d')|mes |ses |leurs |nos ))"
             rf"(?P<n>{_N})(?:(?: ou (?:à )?| à | )(?P<n2>{_N}))? ans\b"),
     ("age", rf"\b(?:quand |lorsque )?(?:j'avais|il avait|elle avait|on avait|ils avaient|elles avaient|j'ai eu|"
-            rf"(?:il|elle|on) a eu|(?:ils|elles) ont eu|\w+ a eu) (?P<n>{_N})(?:(?: ou | à | )(?P<n2>{_N}))? ans\b"),
+            rf"(?:il|elle|on) a eu|(?:ils|elles) ont eu|(?-i:[A-ZÀ-Ý][\w-]+) a eu) (?P<n>{_N})(?:(?: ou | à | )(?P<n2>{_N}))? ans\b"),
     ("age", rf"\baux alentours de (?P<n>{_N})(?: (?P<n2>{_N}))? ans\b"),
     ("year", rf"\bde (?P<n>1[0-9]\d\d|20\d\d|{_N}) à (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
-    # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
-    ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})+))\b"
-             rf"{_NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
+    # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
+    ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
+             rf"\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>(?>{_N}))\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
              rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
@@ -63,14 +63,14 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
                  r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
-    ("relative", r"\b(?:(?:un (?:petit )?peu|beaucoup|bien|quelque temps) (?:plus tard|après)|"
-                 r"(?:quelques|plusieurs) (?:jours|semaines|mois|années|ans) plus tard)\b"),
+    ("relative", r"\b(?:(?:un (?:petit )?peu|beaucoup|quelque temps) (?:plus tard|après(?! (?:la|le|les|l'|son|sa|ses|mon|ma|mes)\b))|"
+                 r"bien plus tard|(?:quelques|plusieurs) (?:jours|semaines|mois|années|ans) plus tard)\b"),
     ("period", r"\b(?:pendant |après |avant |depuis |dans )?la (?:guerre(?: de (?:quatorze|quarante|14|39|40))?|libération|"
                r"occupation)\b|\ben (?:mai )?soixante-huit\b|\b(?:après|avant|depuis) (?:mai )?soixante-huit\b"
                r"|\b(?:juste )?(?:avant|après)[- ]guerre\b"
                r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|plus jeunes?|gamine?s?|enfants?|étudiante?s?|"
                r"adolescente?s?|au lycée|au collège|à l'école(?: primaire)?|à la fac|en fac)\b"
-               r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:à|en|ici|en france)\b)?"
+               r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:ici|en france)\b)?"
                r"|\bpendant (?:mon|ma|mes) (?:enfance|jeunesse|études|adolescence)\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait|il y a) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
 ]]
@@ -162,11 +162,24 @@ def _n(m: re.Match, group: str = "n") -> int | None:
         return None
     g = g.replace("1er", "1").replace("premier", "un")
     value = words_to_int(g)
+    if value is not None:
+        return value
+    # Two numbers in a row: a restart ("deux mille … deux mille six") keeps the completed
+    # one, a list ("quatre-vingt-dix-huit quatre-vingt-dix-neuf") its first.
     words = g.split()
-    while value is None and len(words) > 1:  # "quatre-vingt-dix-huit quatre-vingt-dix-neuf": the first one
+    splits = [(words[:k], words[k:]) for k in range(1, len(words))]
+    parsed = [(a, b) for a, b in splits if words_to_int(" ".join(a)) is not None and words_to_int(" ".join(b)) is not None]
+    for a, b in parsed:
+        if b[:len(a)] == a:
+            return words_to_int(" ".join(b))
+    if parsed:
+        return words_to_int(" ".join(parsed[0][0]))
+    while len(words) > 1:
         words = words[:-1]
         value = words_to_int(" ".join(words))
-    return value
+        if value is not None:
+            return value
+    return None
 
 
 #: Transcription markup ("[pause]", "[lex=NP]", "+", "[?]"), word fragments ("s-", "t-") and "euh"
@@ -179,7 +192,7 @@ _TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.I
 #: A word every pattern below needs one of (a cheap first look before the full patterns).
 _TRIGGER_RE = re.compile(
     rf"\d|\b(?:{NUMBER_WORD}|années?|ans|mois|semaines|jours|âge|{_MONTHS}|guerre|libération|occupation|"
-    r"plus tard|plus tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
+    r"tard|tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
     r"précédente|suivante|dernière|prochaine|premier|1er)\b",
     re.IGNORECASE)
 
@@ -266,8 +279,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 n2 = _n(m, "n2")
                 if n2 is not None:  # "de soixante-douze à soixante-seize": the range's second year too
                     y2 = spoken_year(n2, reference_year=reference_year, birth_year=birth_year)
-                    if y2 is None or not (year < y2 <= year + 60) or n2 < 20:
-                        continue  # "de trois à quatre", "de quarante à cinquante personnes"
+                    if y2 is None or not (year < y2 <= year + 60) or n2 < 20 or (n < 100 and n % 10 == 0 == n2 % 10):
+                        continue  # "de trois à quatre", "de trente à quarante" (people), "… personnes"
                     s2 = m.start("n2")
                     taken.append((s2, e))
                     found.append((s2, e, kind, str(y2), y2))
@@ -278,6 +291,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if n is not None:
                     year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
                 d = _n(m, "d")
+                if d is None or not 1 <= d <= 31:
+                    continue  # "avril quarante-trois": a month and a year, not a day
                 value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
             elif kind in ("relative", "duration"):
                 unit = (m.groupdict().get("u") or "").lower()
@@ -356,7 +371,8 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
 
     An expression in the turning point's own sentence wins; otherwise the last one
     before it in the same speaker's sentences, at most ``reach`` sentences back (an
-    anchor said long before no longer dates the story). Ages become years with a birth year.
+    anchor said long before no longer dates the story). Only expressions with a year anchor:
+    the narrator's own ages have one when the birth year is known (:func:`extract_timeline`).
     Returned in life-course order: by year where known, else narrative order.
     """
     speaker_of = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
@@ -371,17 +387,14 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
         for sid in reversed([i for i in ordered_ids if tp.sent_id - reach <= i <= tp.sent_id]):
             if speaker_of.get(sid) != who:
                 continue
-            usable = [t for t in by_sent[sid] if t.year is not None or (t.kind == "age" and birth_year)]
+            usable = [t for t in by_sent[sid] if t.year is not None]  # someone else's age has none
             if usable:
                 anchor = usable[-1]
                 break
         if anchor is None:
             out.append(tp)
             continue
-        year = anchor.year
-        if year is None and anchor.kind == "age" and birth_year and anchor.value:
-            year = birth_year + int(anchor.value.split(":")[1])
-        out.append(replace(tp, time_anchor=anchor.expression, year=year))
+        out.append(replace(tp, time_anchor=anchor.expression, year=anchor.year))
     return life_course(out)
 
 
