@@ -113,11 +113,31 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=None) -> None:
+def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]], settings=None) -> None:
+    """One story whose unit is the line: gold of each ``(split, tsv)`` target, and the detector's
+    picks added to every target; the first target also gets the timing and word count."""
     from narratif.ingest import ingest_file
     from narratif.nlp import parse_document
     from narratif.turning_points import detect_turning_points
 
+    for target, path in targets:
+        for row in read_tsv(path):
+            if (row.get("line") or "").strip().isdigit():
+                target.gold.append(Unit(name, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
+    doc = ingest_file(src)
+    parsed = parse_document(nlp, doc)
+    t0 = time.perf_counter()
+    tps = detect_turning_points(doc, parsed, settings=settings)
+    first = targets[0][0]
+    first.seconds += time.perf_counter() - t0
+    first.words += doc.n_words
+    preds = [Unit(name, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text) for tp in tps]
+    for target, _ in targets:
+        target.n_units += doc.text.rstrip("\n").count("\n") + 1
+        target.pred.extend(preds)
+
+
+def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=None) -> None:
     for gold_path in sorted((GOLD / "parisstories").glob("*.tsv")):
         story = gold_path.stem
         src = shared / "corpora" / "parisstories" / f"{story}.txt"
@@ -127,24 +147,7 @@ def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=
         split = splits["heldout"] if story.startswith("2022") else splits["tune"]
         others = [(splits[name], GOLD / folder / gold_path.name) for name, folder in OTHER_PASSES.items()
                   if name in splits and (GOLD / folder / gold_path.name).is_file()]
-        for target, path in [(split, gold_path), *others]:
-            for row in read_tsv(path):
-                if (row.get("line") or "").strip().isdigit():
-                    target.gold.append(Unit(story, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
-        doc = ingest_file(src)
-        parsed = parse_document(nlp, doc)
-        t0 = time.perf_counter()
-        tps = detect_turning_points(doc, parsed, settings=settings)
-        split.seconds += time.perf_counter() - t0
-        split.words += doc.n_words
-        split.n_units += doc.text.rstrip("\n").count("\n") + 1
-        for tp in tps:
-            unit = Unit(story, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text)
-            split.pred.append(unit)
-            for target, _ in others:
-                target.pred.append(unit)
-        for target, _ in others:
-            target.n_units += doc.text.rstrip("\n").count("\n") + 1
+        _evaluate_lines(nlp, story, src, [(split, gold_path), *others], settings)
 
 
 def evaluate_passages(nlp, shared: Path, split: Split, settings=None) -> None:
@@ -152,29 +155,13 @@ def evaluate_passages(nlp, shared: Path, split: Split, settings=None) -> None:
     stories in the format of the turning-point check, never used to write the rules."""
     import tempfile
 
-    from narratif.ingest import ingest_file
-    from narratif.nlp import parse_document
-    from narratif.turning_points import detect_turning_points
-
     sys.path.insert(0, str(ROOT / "scripts"))
     import cfpp_passages
 
     folder = GOLD / "extra" / "cfpp2000-passages"
     with tempfile.TemporaryDirectory() as tmp:
         for src in cfpp_passages.materialise(shared, Path(tmp)):
-            for row in read_tsv(folder / f"{src.stem}.tsv"):
-                if (row.get("line") or "").strip().isdigit():
-                    split.gold.append(Unit(src.stem, int(row["line"]), row["type"].strip(),
-                                           _pol(row.get("polarity"))))
-            doc = ingest_file(src)
-            parsed = parse_document(nlp, doc)
-            t0 = time.perf_counter()
-            tps = detect_turning_points(doc, parsed, settings=settings)
-            split.seconds += time.perf_counter() - t0
-            split.words += doc.n_words
-            split.n_units += doc.text.rstrip("\n").count("\n") + 1
-            for tp in tps:
-                split.pred.append(Unit(src.stem, line_of(doc.text, tp.start), tp.type, tp.polarity, tp.text))
+            _evaluate_lines(nlp, src.stem, src, [(split, folder / f"{src.stem}.tsv")], settings)
 
 
 def _norm(s: str) -> str:

@@ -302,28 +302,25 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
     if model.ranking == "rules":
         units_all = narrative_units(spans)
         unit_of = {i: j for j, u in enumerate(units_all) for i in u}
+        featured: set[int] = set()
+        ur = None
         if model.type_margin and model.typer is not None:
             # the strongest candidates (a few times the budget: only they can reach it) gain a
             # bonus for how clearly they are one kind of turning point
             contenders = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] > 0),
                                 key=lambda i: (-rows[i][3]["score"], i))[:CLARITY_POOL * s.budget(len(rows))]
-            cand_units = sorted({unit_of[i] for i in contenders})
-            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(cand_units),
+            featured = {unit_of[i] for i in contenders}
+            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=featured,
                            sentence_cands=cands)
-            margin = dict(zip(cand_units, model.type_margins(ur, cand_units)))
+            margin = dict(zip(sorted(featured), model.type_margins(ur, sorted(featured))))
             for i in contenders:
                 bonus = model.type_margin * float(margin[unit_of[i]])
                 rows[i][3]["score"] = round(rows[i][3]["score"] + bonus, 3)
                 rows[i][3]["evidence"] += f"; type clarity +{bonus:.2f}"
-            sent_idx = _rule_picks(rows, s)
-            units = [unit_of[i] for i in sent_idx]
-            if not set(units) <= set(cand_units):  # a pick from beyond the shortlist: type it too
-                ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all,
-                               needed=set(cand_units) | set(units), sentence_cands=cands)
-        else:
-            sent_idx = _rule_picks(rows, s)
-            units = [unit_of[i] for i in sent_idx]
-            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=set(units),
+        sent_idx = _rule_picks(rows, s)
+        units = [unit_of[i] for i in sent_idx]
+        if ur is None or not set(units) <= featured:  # the picks need their features to be typed
+            ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=featured | set(units),
                            sentence_cands=cands)
         scores = [rows[i][3]["score"] for i in sent_idx]
     else:
