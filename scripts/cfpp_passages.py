@@ -12,6 +12,10 @@ two-word backchannels (« oui », « d'accord ») left out. Passages were chosen
 narration — from the transcripts that no other annotation uses, so many are narrative
 and some are descriptions or opinions (useful negatives).
 
+:func:`turns` is deliberately its own small line reader rather than
+``narratif.ingest.transcript``: the annotated texts are frozen by their SHA-256, and a
+change in narratif's turn detection must not move the annotations' line numbers.
+
     .venv/bin/python scripts/cfpp_passages.py OUT_DIR [--shared ../shared]   # rebuild the texts
     .venv/bin/python scripts/cfpp_passages.py --select [--shared ../shared]  # re-derive the table
 """
