@@ -35,6 +35,21 @@ def test_default_codebook_has_the_study_structure():
         assert len(code.all_terms()) >= 30 and len(code.examples) >= 8, t
 
 
+def test_installed_package_carries_the_default_codebook(monkeypatch):
+    """A wheel has no ``models/`` folder: the package's own data file is the same codebook."""
+    import narratif.codebook as cb
+
+    packaged = cb.Path(cb.__file__).with_name("data") / "ess_transitions.yaml"
+    assert packaged.read_bytes() == (cb.Path(cb.__file__).resolve().parents[2] / "models" / "codebooks"
+                                     / "ess_transitions.yaml").read_bytes()
+    # as installed from a wheel: narratif/ lives in site-packages, with no models/ two levels up
+    monkeypatch.setattr(cb, "__file__", str(packaged.parent.parent / "codebook.py"))
+    real_is_file = cb.Path.is_file
+    monkeypatch.setattr(cb.Path, "is_file", lambda self: "models" not in self.parts and real_is_file(self))
+    assert cb.default_codebook_path() == packaged
+    assert load_codebook(cb.default_codebook_path()).theme_ids == SIX
+
+
 def test_fingerprint_is_stable_and_content_based(tmp_path):
     a = load_codebook()
     text = default_codebook_path().read_text(encoding="utf-8")

@@ -217,3 +217,34 @@ def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
 ])
 def test_review_cases(text, expected):
     assert [(f[2], f[4]) for f in find_expressions(text, orientation="past")] == expected
+
+
+def test_no_sentence_starts_inside_a_spoken_number(nlp):
+    """The parser cut unpunctuated speech inside numbers (« en mille | neuf cent … »)."""
+    from narratif.nlp import keep_spoken_numbers_whole
+
+    assert "narratif_spoken_numbers" in nlp.pipe_names
+    doc = nlp("alors on est partis en soixante - trois vous êtes arrivée en mille neuf cent soixante et un "
+              "il y en a quatre cinq")
+    numbers = {"soixante", "-", "trois", "mille", "neuf", "cent", "et", "un", "cinq"}
+    for tok in doc[1:]:
+        if tok.is_sent_start:
+            assert not (tok.lower_ in numbers and doc[tok.i - 1].lower_ in numbers | {"quatre"}), tok.text
+    # the component itself, on a doc with every boundary preset
+    bare = nlp.make_doc("en soixante quinze. Deux ans après")
+    for tok in bare:
+        tok.is_sent_start = True
+    keep_spoken_numbers_whole(bare)
+    assert [t.text for t in bare if t.is_sent_start is False] == ["quinze"]
+
+
+def test_real_decade_split_by_the_parser_and_a_hedge(nlp, shared_dir):
+    """CFPP2000, Christophe André: « dans les années disons euh [pause] soixante quinze »."""
+    doc = ingest_file(shared_dir / "corpora/cfpp2000/Christophe_Andre_H_62_Marie_Anne_Andre_F_63_5e-v2.txt")
+    parsed = parse_document(nlp, doc)
+    line = doc.text.split("\n").index(next(ln for ln in doc.text.split("\n") if "clochards avaient disparu" in ln))
+    sents = [s for p in parsed for s in p.sentences if doc.text.count("\n", 0, s.start) == line]
+    last = sents[-1]
+    assert doc.text[last.start:last.end].endswith("soixante quinze")
+    years = [t.year for t in extract_timeline(doc, parsed) if t.sent_id == last.sent_id]
+    assert years == [1975]

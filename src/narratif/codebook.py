@@ -169,13 +169,18 @@ class Codebook:
 
 
 def default_codebook_path() -> Path:
-    """The shipped codebook of the study (``models/codebooks/ess_transitions.yaml``)."""
+    """The shipped codebook of the study (``models/codebooks/ess_transitions.yaml``).
+
+    ``narratif/data/ess_transitions.yaml`` links to it, so an installed wheel (which has no
+    ``models/`` folder) carries the same file."""
     here = Path(__file__).resolve()
-    for base in (here.parents[2], Path.cwd()):
-        p = base / "models" / "codebooks" / "ess_transitions.yaml"
+    candidates = (here.parents[2] / "models" / "codebooks" / "ess_transitions.yaml",
+                  Path(__file__).with_name("data") / "ess_transitions.yaml")
+    for p in candidates:
         if p.is_file():
             return p
-    raise CodebookError("default codebook models/codebooks/ess_transitions.yaml not found")
+    raise CodebookError("default codebook not found (models/codebooks/ess_transitions.yaml or the copy "
+                        "installed with the package, narratif/data/ess_transitions.yaml)")
 
 
 def _where(loc: tuple, raw: dict) -> str:

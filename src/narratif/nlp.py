@@ -41,7 +41,37 @@ def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISA
         ) from exc
     from . import components  # noqa: F401  (registers narratif factories)
 
+    if "parser" in nlp.pipe_names and "narratif_spoken_numbers" not in nlp.pipe_names:
+        nlp.add_pipe("narratif_spoken_numbers", before="parser")
     return nlp
+
+
+_NUMBER_WORDS = frozenset("un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+                          "quinze seize vingt vingts trente quarante cinquante soixante septante octante "
+                          "nonante cent cents mille mil".split())
+
+
+def _is_number_word(text: str) -> bool:
+    parts = [p for p in text.lower().strip("-").split("-") if p]
+    return bool(parts) and all(p in _NUMBER_WORDS for p in parts)
+
+
+@Language.component("narratif_spoken_numbers")
+def keep_spoken_numbers_whole(doc: Doc) -> Doc:
+    """No sentence starts inside a spoken number: in unpunctuated transcripts the parser
+    cuts « en mille | neuf cent quatre-vingt-quatre » or « soixante | -trois », and the
+    timeline then reads a wrong year. Runs before the parser, which keeps preset boundaries."""
+    in_number = False  # the last token that is not a space or a hyphen belongs to a number
+    for tok in doc:
+        if tok.is_space or tok.text == "-":
+            if in_number and tok.text == "-":
+                tok.is_sent_start = False
+            continue
+        joins = tok.lower_ == "et" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in ("un", "une", "onze")
+        if in_number and (_is_number_word(tok.text) or joins):
+            tok.is_sent_start = False
+        in_number = _is_number_word(tok.text) or (in_number and joins)
+    return doc
 
 
 def model_signature(nlp: Language) -> str:

@@ -21,7 +21,7 @@ from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_inp
 from .models import STATUS_QUARANTINED, Analysis, Document
 
 #: Bump when a change in the analysis code must invalidate stored results.
-PIPELINE_VERSION = f"{__version__}+a3"
+PIPELINE_VERSION = f"{__version__}+a4"
 
 
 @dataclass(slots=True)

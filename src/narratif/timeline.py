@@ -182,9 +182,10 @@ def _n(m: re.Match, group: str = "n") -> int | None:
     return None
 
 
-#: Transcription markup ("[pause]", "[lex=NP]", "+", "[?]"), word fragments ("s-", "t-") and "euh"
-#: interrupt an expression ("jusqu'à [pause] vingt ans", "mille neuf cent s- quarante sept").
-_NOISE = r"\[[^\]\n]{0,40}\]|(?<![\w-])\w{1,3}-(?=\s)|(?<=\s)\+(?=\s)|\beuh\b"
+#: Transcription markup ("[pause]", "[lex=NP]", "+", "[?]"), word fragments ("s-", "t-"), "euh" and
+#: the hedge "disons" interrupt an expression ("jusqu'à [pause] vingt ans", "mille neuf cent s-
+#: quarante sept", "dans les années disons soixante-quinze").
+_NOISE = r"\[[^\]\n]{0,40}\]|(?<![\w-])\w{1,3}-(?=\s)|(?<=\s)\+(?=\s)|\b(?:euh|disons)\b"
 #: A text as noise, whitespace runs and the rest (word runs, single other characters).
 _TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.IGNORECASE)
 
