@@ -61,6 +61,16 @@ def test_sentence_scorer_types_clear_cases(nlp):
     assert foreground["score"] > (background or {"score": 0})["score"]
 
 
+def test_a_problem_met_is_not_an_encounter(nlp):
+    """Monographs say « les difficultés rencontrées »: a problem that strikes, not a person met."""
+    scorer = TurningPointScorer()
+    for text in ("Le projet illustre les obstacles rencontrés : refus bancaires, préjugés liés à l'adresse.",
+                 "En 2015 l'association a rencontré de graves difficultés financières."):
+        cand = scorer(next(nlp(text).sents))
+        assert cand and cand["type"] == "rupture" and "rencontre" not in cand["scores"], (text, cand)
+    assert scorer(next(nlp("En 2015 j'ai rencontré la directrice du centre social.").sents))["type"] == "rencontre"
+
+
 def test_interviewer_turns_never_give_turning_points(nlp, shared_dir):
     doc = ingest_file(shared_dir / "corpora/cfpp2000/Younes_Belkacem_H_59_Mo-v2.txt")
     parsed = parse_document(nlp, doc)

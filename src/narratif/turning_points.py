@@ -85,6 +85,17 @@ def settings_signature(settings: TurningPointSettings | None = None) -> str:
 
 
 
+#: Nouns that make « rencontrer » a problem met, not a person met.
+_PROBLEM_LEMMAS = {"obstacle", "difficulté", "problème", "frein", "souci", "résistance", "blocage", "échec",
+                   "opposition", "réticence", "limite", "écueil", "embûche", "obstacles", "difficultés"}
+
+
+def _meets_a_problem(tok) -> bool:
+    if tok.dep_ in ("acl", "amod") and tok.head.lemma_.lower() in _PROBLEM_LEMMAS:
+        return True
+    return any(t.lemma_.lower() in _PROBLEM_LEMMAS for t in tok.doc[tok.i + 1:tok.i + 5])
+
+
 class TurningPointScorer:
     """Scores one sentence span: the best type, its polarity, a score and the evidence."""
 
@@ -139,7 +150,10 @@ class TurningPointScorer:
         scores = dict.fromkeys(TYPES, 0.0)
         for tok in span:
             lemma = tok.lemma_.lower()
+            hit_problem = lemma == "rencontrer" and _meets_a_problem(tok)
             for t, w in self._lemma_index.get(lemma, ()):
+                if hit_problem and t == "rencontre":
+                    t = "rupture"  # « les obstacles rencontrés », « on a rencontré des difficultés »
                 if tok.pos_ not in ("VERB", "NOUN", "ADJ", "AUX", "PROPN"):
                     w *= 0.5
                 elif any(c.lower_ in _NEGATION for c in tok.children):
