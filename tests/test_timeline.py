@@ -214,6 +214,8 @@ def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
     ("il y a eu vingt ans", []),
     ("on était de trente à quarante", []),
     ("on était deux mille un peu plus", []),
+    ("il a épousé maman en trente euh trente-cinq", [("year", 1935)]),  # a restart inside a word
+    ("déménagé en mille neuf cent euh attendez en mille neuf cent quatre-vingt-seize", [("year", 1996)]),
 ])
 def test_review_cases(text, expected):
     assert [(f[2], f[4]) for f in find_expressions(text, orientation="past")] == expected
@@ -248,3 +250,54 @@ def test_real_decade_split_by_the_parser_and_a_hedge(nlp, shared_dir):
     assert doc.text[last.start:last.end].endswith("soixante quinze")
     years = [t.year for t in extract_timeline(doc, parsed) if t.sent_id == last.sent_id]
     assert years == [1975]
+
+
+@pytest.mark.parametrize("text,year", [
+    ("il est parti à vingt-trois ans", None),  # his age, not the narrator's
+    ("mon fils il a été licencié à quarante-huit ans", None),
+    ("je suis parti à vingt-trois ans", 1973),
+    ("quand il est né j'avais vingt ans", 1970),  # "j'avais" is the narrator, whoever came before
+    ("à vingt ans je suis parti", 1970),
+])
+def test_an_age_dates_only_the_narrators_life(text, year):
+    [(_, _, kind, _, got)] = find_expressions(text, birth_year=1950, orientation="past")
+    assert kind == "age" and got == year
+
+
+def test_birth_year_belongs_to_the_narrator_it_names(nlp, shared_dir):
+    """CFPP2000 « Mathilde Lelong … Marie-Louise Orsin »: two narrators, the other one talks most.
+    Mathilde's birth year must not date Orsin's « à dix-huit ans »."""
+    from narratif.timeline import birth_year_of, birth_years_by_speaker
+
+    path = shared_dir / "corpora/cfpp2000/Mathilde_Lelong_F_85_Marie_Louise_Orsin_F_64_11e-v2.txt"
+    named = ingest_file(path, {"prenom": "Mathilde", "nom": "Lelong", "birth_year": "1920"})
+    parsed = parse_document(nlp, named)
+    assert birth_years_by_speaker(named, parsed, 1920) == {"Mathilde Lelong": 1920}
+    unnamed = ingest_file(path, {"birth_year": "1920"})
+    assert birth_years_by_speaker(unnamed, parsed, 1920) == {}  # no name, no dominant voice: nobody
+    tl = extract_timeline(named, parsed)
+    speaker = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
+    ages = [t for t in tl if t.kind == "age" and t.year is not None]
+    assert ages and {speaker[t.sent_id] for t in ages} == {"Mathilde Lelong"}
+    # one narrator (a few words of another voice aside) keeps the year
+    morange = ingest_file(shared_dir / "corpora/cfpp2000/Andre_Morange_H_58_Mo-v2.txt", {"birth_year": "1946"})
+    assert birth_years_by_speaker(morange, parse_document(nlp, morange), 1946) == {"André Morange": 1946}
+    assert birth_year_of({"Année de naissance": "1931"}) == 1931
+    assert birth_year_of({"age": "58 ans", "date": "12/03/2007"}) == 1949
+
+
+def test_turning_point_takes_the_date_said_with_its_event(nlp, tmp_path):
+    from narratif.turning_points import detect_turning_points
+
+    path = tmp_path / "recit.txt"
+    path.write_text("Marc : on habitait Belleville depuis mille neuf cent soixante et onze.\n"
+                    "Marc : et puis un jour on a tout vendu.\n"
+                    "Marc : je suis arrivé à Nogent en deux mille six, mes parents étaient là depuis "
+                    "mille neuf cent soixante et onze.\n"
+                    "Marc : il faisait beau.\n" * 1, encoding="utf-8")
+    doc = ingest_file(path)
+    parsed = parse_document(nlp, doc)
+    tl = extract_timeline(doc, parsed)
+    tps = anchor_turning_points(detect_turning_points(doc, parsed), tl, parsed)
+    arrival = next(t for t in tps if "Nogent" in t.text)
+    assert arrival.year == 2006 and "deux mille six" in arrival.time_anchor

@@ -123,7 +123,7 @@ class Analyzer:
 
     def analyse(self, document: Document) -> Analysis:
         from .nlp import analysed, parse_document
-        from .timeline import anchor_turning_points, extract_timeline
+        from .timeline import anchor_turning_points, birth_year_of, extract_timeline
         from .turning_points import detect_turning_points
 
         parsed = parse_document(self.nlp, document, batch_size=self.settings.batch_size)
@@ -190,32 +190,6 @@ def _tp_signature() -> str:
 
     sig = getattr(turning_points, "settings_signature", None)
     return sig() if callable(sig) else "default"
-
-
-def birth_year_of(attributes: dict[str, Any]) -> int | None:
-    """The narrator's birth year from attributes: ``birth_year``, else interview year − age."""
-    import re
-
-    def _int(v) -> int | None:
-        m = re.search(r"\d{1,4}", str(v)) if v not in (None, "") else None
-        return int(m.group()) if m else None
-
-    for key in ("birth_year", "annee_de_naissance", "naissance", "born"):
-        y = _int(attributes.get(key))
-        if y and 1850 < y < 2100:
-            return y
-    age = _int(attributes.get("age"))
-    year = None
-    for key in ("date", "year", "interview_date", "annee"):
-        v = attributes.get(key)
-        if v:
-            m = re.search(r"(19|20)\d\d", str(v))
-            if m:
-                year = int(m.group())
-                break
-    if age and year and 0 < age < 120:
-        return year - age
-    return None
 
 
 def quarantined(item: InputFile, error: str) -> Document:

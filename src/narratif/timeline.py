@@ -37,6 +37,10 @@ _LEGAL_REFERENCE = re.compile(r"\b(?:loi|décret|ordonnance|circulaire|article|a
                               re.IGNORECASE)
 #: How far (in sentences of the same speaker) an anchor still resolves relative expressions.
 ANCHOR_REACH = 25
+#: How far back (in sentences) a date still dates a turning point. On 218 CFPP2000 turning
+#: points dated blind by annotators (``benchmarks/tp_years/``), 25 sentences dated more of them
+#: but wrongly one time in two; 6 keeps most of the right years and halves the wrong ones.
+TP_ANCHOR_REACH = 6
 
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
@@ -140,17 +144,67 @@ def _reference_year(document: Document) -> int | None:
     return None
 
 
-def birth_year_of(document: Document) -> int | None:
-    """The narrator's birth year from attributes: ``birth_year``, else ``age`` + interview year."""
-    a = document.attributes or {}
-    for key in ("birth_year", "annee_naissance", "année de naissance"):
-        v = a.get(key)
-        if v is not None and re.fullmatch(r"\s*(1[89]|20)\d\d\s*", str(v)):
-            return int(str(v).strip())
-    age, ref = a.get("age"), _reference_year(document)
-    if age is not None and ref and str(age).strip().isdigit():
-        return ref - int(str(age).strip())
+def _fold_key(key: str) -> str:
+    import unicodedata
+
+    folded = "".join(c for c in unicodedata.normalize("NFD", str(key).lower()) if not unicodedata.combining(c))
+    return "_".join(folded.split())
+
+
+#: Attribute names (accents and case folded) that give a birth year, an interview year, a person's name.
+BIRTH_KEYS = ("birth_year", "annee_de_naissance", "annee_naissance", "naissance", "born")
+YEAR_KEYS = ("year", "interview_year", "date", "interview_date", "annee")
+NAME_KEYS = ("prenom", "nom", "name", "nom_complet", "narrator", "narrateur", "narratrice", "locuteur",
+             "locutrice", "speaker", "person")
+
+
+def birth_year_of(attributes: dict | None) -> int | None:
+    """The birth year a document's attributes give: ``birth_year`` (or a French name for
+    it), else interview year − ``age``."""
+    a = {_fold_key(k): v for k, v in (attributes or {}).items() if v not in (None, "") and v == v}
+
+    def _int(v) -> int | None:
+        m = re.search(r"\d{1,4}", str(v)) if v is not None else None
+        return int(m.group()) if m else None
+
+    for key in BIRTH_KEYS:
+        y = _int(a.get(key))
+        if y and 1850 < y < 2100:
+            return y
+    age = _int(a.get("age"))
+    year = next((int(m.group()) for k in YEAR_KEYS if (m := re.search(r"(19|20)\d\d", str(a.get(k, ""))))), None)
+    if age and year and 0 < age < 120:
+        return year - age
     return None
+
+
+#: Share of the narrators' words above which the main narrator of a document with several
+#: voices is taken to be the person its attributes describe (a spouse's few remarks aside).
+MAIN_NARRATOR_SHARE = 0.9
+
+
+def birth_years_by_speaker(document: Document, parsed, birth_year: int | None) -> dict[str | None, int]:
+    """Whose birth year the document's attributes give: the only narrator; else the narrator
+    whose label holds a name from the attributes (``prenom``, ``nom``, ``narrator`` …); else a
+    narrator with ≥ 90 % of the narrators' words; else nobody. Applying one birth year to every
+    voice of a two-person interview dates the other person's ages decades off."""
+    if birth_year is None:
+        return {}
+    words: dict[str | None, int] = {}
+    for p in parsed:
+        if p.segment.role != "interviewer":
+            words[p.segment.speaker] = words.get(p.segment.speaker, 0) + len(p.segment.text.split())
+    if len(words) <= 1:
+        return dict.fromkeys(words or [None], birth_year)
+    attrs = {_fold_key(k): v for k, v in (document.attributes or {}).items() if isinstance(v, str)}
+    names = {w for k in NAME_KEYS for w in re.split(r"[\s;,|_-]+", _fold_key(attrs.get(k, ""))) if len(w) >= 3}
+    named = [sp for sp in words if sp and names & set(re.split(r"[\s;,|_-]+", _fold_key(sp)))]
+    if len(named) == 1:
+        return {named[0]: birth_year}
+    main = max(words, key=lambda sp: words[sp])
+    if words[main] >= MAIN_NARRATOR_SHARE * sum(words.values()):
+        return {main: birth_year}
+    return {}
 
 
 def _n(m: re.Match, group: str = "n") -> int | None:
@@ -164,13 +218,13 @@ def _n(m: re.Match, group: str = "n") -> int | None:
     value = words_to_int(g)
     if value is not None:
         return value
-    # Two numbers in a row: a restart ("deux mille … deux mille six") keeps the completed
+    # Two numbers in a row: a restart ("deux mille … deux mille six", "trente … trente-cinq") keeps the completed
     # one, a list ("quatre-vingt-dix-huit quatre-vingt-dix-neuf") its first.
     words = g.split()
     splits = [(words[:k], words[k:]) for k in range(1, len(words))]
     parsed = [(a, b) for a, b in splits if words_to_int(" ".join(a)) is not None and words_to_int(" ".join(b)) is not None]
     for a, b in parsed:
-        if b[:len(a)] == a:
+        if " ".join(b).startswith(" ".join(a)):  # "trente euh trente-cinq" (a restart, not a list)
             return words_to_int(" ".join(b))
     if parsed:
         return words_to_int(" ".join(parsed[0][0]))
@@ -243,6 +297,18 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
             for s, e, kind, value, year in _find_clean(clean, reference_year, birth_year, orientation)]
 
 
+_SUBJECT_RE = re.compile(r"\b(?:(je|j'|j’|moi|nous)|(il|elle|ils|elles|tu|vous))(?=\W)", re.IGNORECASE)
+
+
+def _someone_else(text: str, start: int) -> bool:
+    """Whether the clause before an age (« il est parti à vingt-trois ans ») has another person
+    than the narrator as its nearest subject pronoun; none means the narrator."""
+    last = None
+    for m in _SUBJECT_RE.finditer(text, max(0, start - 40), start):
+        last = m
+    return bool(last and last.group(2))
+
+
 def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 orientation: str | None) -> list[tuple[int, int, str, str | None, int | None]]:
     found: list[tuple[int, int, str, str | None, int | None]] = []
@@ -267,10 +333,14 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 value = f"age:{n}"
                 third_person = re.search(r"\b(?:il|elle|on|ils|elles|ses|leurs|\w+ a eu)\b", m.group(), re.IGNORECASE) \
                     and not re.search(r"\bj'", m.group())
-                year = birth_year + n if birth_year and not third_person else None
+                own = re.search(r"\b(?:j'|j’|je|moi)", m.group(), re.IGNORECASE)
+                year = birth_year + n if birth_year and not third_person and (own or not _someone_else(text, s)) \
+                    else None
             elif kind == "year":
                 if n is None or n == 1000 or _LEGAL_REFERENCE.search(text[:m.start("n")]):
                     continue
+                if n == 1900 and re.search(rf"\b{NUMBER_WORD}\b", text[e:e + 60], re.IGNORECASE):
+                    continue  # « en mille neuf cent euh … en mille neuf cent quatre-vingt-seize »: a false start
                 year = spoken_year(n, reference_year=reference_year, birth_year=birth_year)
                 if year is None or n < 20:
                     continue  # "en deux" / "en dix": not a year when spoken short and small
@@ -339,13 +409,15 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
     of the same speaker; sets ``Span._.orientation`` and ``Span._.time_expressions``.
     """
     ref = _reference_year(document)
-    birth = birth_year if birth_year is not None else birth_year_of(document)
+    births = birth_years_by_speaker(document, parsed,
+                                    birth_year if birth_year is not None else birth_year_of(document.attributes))
     last_year: dict[str | None, tuple[int, int]] = {}  # speaker -> (year, sent_id of the anchor)
     out: list[TimeExpression] = []
     for p in parsed:
         if p.segment.role == "interviewer":
             continue
         who = p.segment.speaker
+        birth = births.get(who)
         for sent, span in zip(p.sentences, p.spans):
             orient = orientation(span)
             span._.orientation = orient
@@ -367,16 +439,18 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
 
 
 def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list[TimeExpression], parsed, *,
-                          birth_year: int | None = None, reach: int = ANCHOR_REACH) -> list[TurningPoint]:
+                          birth_year: int | None = None, reach: int = TP_ANCHOR_REACH) -> list[TurningPoint]:
     """Turning points with ``time_anchor``/``year`` from the nearest preceding anchor of the same narrator.
 
-    An expression in the turning point's own sentence wins; otherwise the last one
-    before it in the same speaker's sentences, at most ``reach`` sentences back (an
-    anchor said long before no longer dates the story). Only expressions with a year anchor:
+    An expression in the turning point's own sentence wins (the one nearest the words that
+    make it a turning point); otherwise the last one before it in the same speaker's
+    sentences, at most ``reach`` sentences back (an anchor said long before no longer dates
+    the story; a missing year is better than a wrong one on a life-course line). Only expressions with a year anchor:
     the narrator's own ages have one when the birth year is known (:func:`extract_timeline`).
     Returned in life-course order: by year where known, else narrative order.
     """
     speaker_of = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
+    spans = {s.sent_id: (s, sp) for p in parsed for s, sp in zip(p.sentences, p.spans)}
     by_sent: dict[int, list[TimeExpression]] = {}
     for te in timeline:
         by_sent.setdefault(te.sent_id, []).append(te)
@@ -390,13 +464,30 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
                 continue
             usable = [t for t in by_sent[sid] if t.year is not None]  # someone else's age has none
             if usable:
-                anchor = usable[-1]
+                anchor = _nearest_to_event(usable, tp, spans.get(sid)) if sid == tp.sent_id else usable[-1]
                 break
         if anchor is None:
             out.append(tp)
             continue
         out.append(replace(tp, time_anchor=anchor.expression, year=anchor.year))
     return life_course(out)
+
+
+def _nearest_to_event(expressions: list[TimeExpression], tp: TurningPoint, sentence) -> TimeExpression:
+    """The date nearest the words that make the sentence a turning point (its evidence): a long
+    spoken sentence often holds several dates (« arrivé à Nogent en deux mille six … depuis
+    soixante et onze »), and the event's own is the one said with it."""
+    if len(expressions) == 1 or sentence is None:
+        return expressions[-1]
+    sent, span = sentence
+    head = (tp.evidence or "").split(";", 1)[0]
+    words = {w for part in head.split(":", 1)[-1].split(",") for w in part.lower().split()}
+    where = [sent.start + tok.idx - span.start_char for tok in span
+             if tok.lemma_.lower() in words or tok.lower_ in words]
+    if not where:
+        return expressions[-1]
+    return min(expressions, key=lambda te: min(abs(te.start - w) if w < te.start else max(0, w - te.end)
+                                               for w in where))
 
 
 def life_course(turning_points: list[TurningPoint]) -> list[TurningPoint]:
