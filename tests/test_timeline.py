@@ -301,3 +301,15 @@ def test_turning_point_takes_the_date_said_with_its_event(nlp, tmp_path):
     tps = anchor_turning_points(detect_turning_points(doc, parsed), tl, parsed)
     arrival = next(t for t in tps if "Nogent" in t.text)
     assert arrival.year == 2006 and "deux mille six" in arrival.time_anchor
+
+
+def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):
+    path = tmp_path / "recit.txt"
+    path.write_text("Ana : mes parents sont arrivés dans les années soixante-dix.\n"
+                    "Ana : six ans après ils ont ouvert le café.\n"
+                    "Ana : je suis née en mille neuf cent quatre-vingt-cinq.\n"
+                    "Ana : deux ans après on a déménagé.\n", encoding="utf-8")
+    doc = ingest_file(path)
+    tl = extract_timeline(doc, parse_document(nlp, doc))
+    rel = [t for t in tl if t.kind == "relative"]
+    assert [t.year for t in rel] == [None, 1987]

@@ -427,7 +427,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 shift = _year_shift(value) if kind == "relative" else None
                 if shift is not None and who in last_year and sent.sent_id - last_year[who][1] <= ANCHOR_REACH:
                     year = last_year[who][0] + shift
-                if year is not None and kind in ("year", "date", "age", "decade"):
+                # a decade ("dans les années soixante-dix" → 1970) is too loose to count years from
+                if year is not None and (kind in ("year", "date", "age") or (value or "").startswith("~")):
                     last_year[who] = (year, sent.sent_id)
                 te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,
                                     end=sent.start + e, expression=sent.text[s:e], kind=kind, value=value,
