@@ -8,9 +8,9 @@ lines before it and the narrator's birth year (``tp_years/GUIDE.md``): ``year`` 
 ``unknown`` (not datable, or not an event at all). Items point into ``../shared`` by file
 and character offsets; no transcript text is copied.
 
-The documents are analysed exactly as ``narratif run`` does (``pipeline.Analyzer``), with
-the case attributes CFPP2000's ``metadata.csv`` gives (first name, surname, birth year),
-matched to files by surname as an analyst's sidecar would. A year counts as right when it
+The documents are analysed exactly as ``narratif run --meta metadata.csv`` does
+(``pipeline.Analyzer``), with CFPP2000's own ``metadata.csv``: one row per person, matched to
+files by the names in their file names (two-person files get one birth year per person). A year counts as right when it
 is within 1 year of a ``certain`` gold year or 3 of an ``approx`` one.
 
     .venv/bin/python benchmarks/eval_tp_years.py [--shared ../shared] [--details]
@@ -34,23 +34,6 @@ def read_items(path: Path = ITEMS) -> list[dict]:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def cfpp_sidecar(shared: Path, files: list[Path], out: Path) -> Path:
-    """A ``document, prenom, nom, birth_year`` sidecar from CFPP2000's person-keyed metadata."""
-    with open(shared / "corpora" / "cfpp2000" / "metadata.csv", encoding="utf-8") as fh:
-        people = list(csv.DictReader(fh))
-    rows = []
-    for f in files:
-        stem = f.stem.lower()
-        person = next((p for p in people if p["NOM"] and p["NOM"].lower().replace("é", "e") in stem), None)
-        if person:
-            rows.append([f.name, person["PRÉNOM"], person["NOM"], person["ANNÉE DE NAISSANCE"]])
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["document", "prenom", "nom", "birth_year"])
-        w.writerows(rows)
-    return out
-
-
 def analyse(shared: Path, names: list[str]) -> dict[str, list]:
     """File name → its turning points (with years), as a run computes them."""
     from narratif.attributes import load_attributes
@@ -58,8 +41,8 @@ def analyse(shared: Path, names: list[str]) -> dict[str, list]:
     from narratif.pipeline import Analyzer, RunSettings
 
     files = [shared / "corpora" / "cfpp2000" / n for n in names]
+    table = load_attributes(shared / "corpora" / "cfpp2000" / "metadata.csv")  # one row per person
     with tempfile.TemporaryDirectory() as tmp:
-        table = load_attributes(cfpp_sidecar(shared, files, Path(tmp) / "cas.csv"))
         analyzer = Analyzer(RunSettings(out=Path(tmp) / "out", topics=False, report=False))
         return {f.name: analyzer.analyse(ingest_file(f, table.for_file(f))).turning_points for f in files}
 

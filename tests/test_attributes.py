@@ -143,3 +143,34 @@ def test_sidecar_for_real_cfpp_transcripts(tmp_path, shared_dir):
         got = table.for_file(cfpp / f"{stem}.txt")
         assert (got["genre"], got["age"]) == (genre or None, age or None)
         assert re.fullmatch(r"\d{4}", got["birth_year"] or "0000") or not age
+
+
+def test_a_register_of_persons_describes_the_files_that_name_them(shared_dir, tmp_path):
+    """CFPP2000's metadata.csv has one row per person (PRÉNOM, NOM, ANNÉE DE NAISSANCE …), no
+    document column: files get the attributes of the persons their names hold, and a file with
+    two persons a per-person birth year."""
+    from narratif.attributes import PersonAttributeTable
+
+    cfpp = shared_dir / "corpora" / "cfpp2000"
+    table = load_attributes(cfpp / "metadata.csv")
+    assert isinstance(table, PersonAttributeTable)
+    transcripts = sorted(cfpp.glob("*.txt"))
+    table.validate(transcripts)  # persons not interviewed here are not an error
+    assert len(transcripts) - len(table.without_attributes(transcripts)) >= 45
+    one = table.for_file(cfpp / "Andre_Morange_H_58_Mo-v2.txt")
+    assert one["birth_year"] == "1951" and one["genre"] == "M"
+    two = table.for_file(cfpp / "Bernard_Rosier_H_60_Micheline_Rosier_58_12e-v2.txt")
+    assert two["birth_year"] == "BERNARD ROSIER: 1947; MICHELINE ROSIER: 1954"  # not Patrick Bernard's
+    assert two["prénom"] == "BERNARD" and two["personnes"] == "BERNARD ROSIER; MICHELINE ROSIER"
+    # a small register written by hand, with a namesake
+    reg = tmp_path / "personnes.csv"
+    reg.write_text("Prénom;Nom;Année de naissance;Quartier\nAna;Lopez;1950;Belleville\n"
+                   "Luis;Lopez;1948;Belleville\nMarc;Durand;1971;\n", encoding="utf-8")
+    people = load_attributes(reg)
+    assert people.for_file("entretien_Luis_Lopez.txt")["birth_year"] == "1948"
+    assert people.for_file("Ana_Lopez_et_Marc_Durand.txt")["birth_year"] == "Ana Lopez: 1950; Marc Durand: 1971"
+    assert people.for_file("Lopez_famille.txt") == {}  # a surname alone names nobody
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Prénom;Âge\nAna;50\n", encoding="utf-8")
+    with pytest.raises(AttributeFileError, match="prenom and nom"):
+        load_attributes(bad)

@@ -282,6 +282,11 @@ def test_birth_year_belongs_to_the_narrator_it_names(nlp, shared_dir):
     # one narrator (a few words of another voice aside) keeps the year
     morange = ingest_file(shared_dir / "corpora/cfpp2000/Andre_Morange_H_58_Mo-v2.txt", {"birth_year": "1946"})
     assert birth_years_by_speaker(morange, parse_document(nlp, morange), 1946) == {"André Morange": 1946}
+    # one birth year per person: each narrator's ages with their own
+    rosier = ingest_file(shared_dir / "corpora/cfpp2000/Bernard_Rosier_H_60_Micheline_Rosier_58_12e-v2.txt",
+                         {"birth_year": "BERNARD ROSIER: 1947; MICHELINE ROSIER: 1954"})
+    assert birth_years_by_speaker(rosier, parse_document(nlp, rosier), 1947) == {
+        "Bernard Rosier": 1947, "Micheline Rosier": 1954}
     assert birth_year_of({"Année de naissance": "1931"}) == 1931
     assert birth_year_of({"age": "58 ans", "date": "12/03/2007"}) == 1949
 

@@ -5,6 +5,8 @@ gives each document attributes — collectif/territory, role, age, gender, date,
 ``kind`` (monograph | interview | story) or any other column — so findings can be
 compared across groups. Rows name documents by file name, relative path or stem
 (case-insensitive). Mistakes are reported with the file and line, never guessed.
+A file of persons (first name and surname columns, no document column) is matched to
+the files whose names hold both names (:class:`PersonAttributeTable`).
 """
 
 from __future__ import annotations
@@ -147,6 +149,81 @@ class AttributeTable:
                                      f"{shown}{more}")
 
 
+#: Key of a row in a file that describes persons, not documents (CFPP2000's ``metadata.csv``).
+PERSON_KEY = "personne"
+_FIRST_NAME_COLUMNS = ("prenom", "prénom", "first_name", "firstname")
+_SURNAME_COLUMNS = ("nom", "surname", "last_name", "lastname", "nom_de_famille")
+
+
+def _person_columns(header: list[str]) -> list[str]:
+    """The first-name and surname columns of a person table (both needed), else []."""
+    first = next((c for c in _FIRST_NAME_COLUMNS if c in header), None)
+    last = next((c for c in _SURNAME_COLUMNS if c in header), None)
+    return [first, last] if first and last else []
+
+
+def _words(s: str) -> list[str]:
+    import unicodedata
+
+    folded = "".join(c for c in unicodedata.normalize("NFD", s.lower()) if not unicodedata.combining(c))
+    return [w for w in re.split(r"[^a-z0-9]+", folded) if w]
+
+
+@dataclass
+class PersonAttributeTable(AttributeTable):
+    """Attributes per *person* (rows with first name and surname, no document column), matched
+    to files by the names in their file names, as corpora such as CFPP2000 give them
+    (``Bernard_Rosier_H_60_Micheline_Rosier_58_12e-v2.txt``). A file naming several persons gets
+    the attributes of the first one named and a per-person ``birth_year``
+    (« Bernard Rosier: 1947; Micheline Rosier: 1949 ») that dates each narrator's ages."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for row in self.rows:
+            a = row.attributes
+            a.pop(PERSON_KEY, None)
+            if not a.get("birth_year"):
+                born = next((a[k] for k in ("année_de_naissance", "annee_de_naissance", "naissance") if a.get(k)), None)
+                m = _YEAR_RE.search(born or "")
+                if m:
+                    a["birth_year"] = m.group(1)
+        self._names = {id(r): (_words(r.attributes.get(_first_col(r)) or ""), _words(_surname(r))) for r in self.rows}
+
+    def persons_in(self, path: str | Path) -> list[AttributeRow]:
+        """Persons named in the file name (every word of the surname and one of the first
+        name), in the order the file name gives them."""
+        stem = _words(PurePosixPath(str(path).replace("\\", "/")).stem)
+        found = []
+        for row in self.rows:
+            first, last = self._names[id(row)]
+            if not last or not all(w in stem for w in last) or (first and not any(w in stem for w in first)):
+                continue
+            found.append((min(stem.index(w) for w in first + last if w in stem), row))
+        return [r for _, r in sorted(found, key=lambda x: x[0])]
+
+    def row_for(self, path: str | Path) -> AttributeRow | None:
+        persons = self.persons_in(path)
+        if len(persons) <= 1:
+            return persons[0] if persons else None
+        attrs = dict(persons[0].attributes)
+        born = [f"{r.document}: {r.attributes['birth_year']}" for r in persons if r.attributes.get("birth_year")]
+        if born:
+            attrs["birth_year"] = "; ".join(born)
+        attrs["personnes"] = "; ".join(r.document for r in persons)
+        return AttributeRow(persons[0].document, attrs, persons[0].line)
+
+    def unmatched(self, files: Iterable[str | Path]) -> list[AttributeRow]:
+        return []  # a register of persons may describe more people than the inputs hold
+
+
+def _first_col(row: AttributeRow) -> str:
+    return next((c for c in _FIRST_NAME_COLUMNS if c in row.attributes), "prenom")
+
+
+def _surname(row: AttributeRow) -> str:
+    return next((row.attributes[c] or "" for c in _SURNAME_COLUMNS if c in row.attributes), "")
+
+
 # --------------------------------------------------------------------------- readers
 
 
@@ -186,9 +263,13 @@ def _read_csv(path: Path, text: str) -> list[AttributeRow]:
         if header is None:
             header = [normalise_name(c) for c in cells]
             key_col = _key_column(header)
+            if key_col is None and _person_columns(header):
+                key_col = PERSON_KEY
+                header = [PERSON_KEY] + header
             if key_col is None:
                 raise AttributeFileError(f"{path}: line {line}: no document column; name one of "
-                                         f"{', '.join(KEY_COLUMNS)} (found {', '.join(header)})")
+                                         f"{', '.join(KEY_COLUMNS)}, or give persons with prenom and nom "
+                                         f"columns (found {', '.join(header)})")
             dup = sorted({c for c in header if c and header.count(c) > 1})
             if dup:
                 raise AttributeFileError(f"{path}: line {line}: duplicate column(s) {', '.join(dup)}")
@@ -196,7 +277,9 @@ def _read_csv(path: Path, text: str) -> list[AttributeRow]:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
             raise AttributeFileError(f"{path}: line {line}: {len(cells)} values for {len(header)} columns "
                                      f"(a value containing the delimiter {delimiter!r} must be quoted)")
-        values = dict(zip(header, cells))
+        values = dict(zip(header[1:], cells)) if key_col == PERSON_KEY else dict(zip(header, cells))
+        if key_col == PERSON_KEY:
+            values[PERSON_KEY] = " ".join(values.get(c) or "" for c in _person_columns(header)).strip()
         doc = (values.pop(key_col, "") or "").strip()
         if not doc:
             raise AttributeFileError(f"{path}: line {line}: the {key_col!r} column is empty")
@@ -204,6 +287,8 @@ def _read_csv(path: Path, text: str) -> list[AttributeRow]:
         for c in header:
             if c and c != key_col:
                 attrs.setdefault(c, None)
+        if key_col == PERSON_KEY:
+            attrs[PERSON_KEY] = doc  # tells load_attributes this is a register of persons
         rows.append(AttributeRow(doc, _finish(attrs, f"{path}: line {line}"), line))
     if header is None:
         raise AttributeFileError(f"{path}: the file is empty")
@@ -274,6 +359,8 @@ def load_attributes(path: str | Path) -> AttributeTable:
         rows = _read_csv(path, text)
     else:
         raise AttributeFileError(f"{path}: unsupported attribute file type {suffix!r} (use .csv, .yaml or .json)")
+    if rows and all(PERSON_KEY in r.attributes for r in rows):
+        return PersonAttributeTable(path, rows)
     return AttributeTable(path, rows)
 
 

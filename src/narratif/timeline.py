@@ -183,24 +183,53 @@ def birth_year_of(attributes: dict | None) -> int | None:
 MAIN_NARRATOR_SHARE = 0.9
 
 
+def _name_tokens(name: str) -> set[str]:
+    return {w for w in re.split(r"[\s;,|_'’.-]+", _fold_key(name)) if len(w) >= 2 and not w.isdigit()}
+
+
+def _speaker_named(name: str, speakers: Iterable[str | None]) -> str | None:
+    """The speaker whose label shares most name words with ``name`` (a unique best), if any."""
+    tokens = _name_tokens(name)
+    scored = sorted(((len(tokens & _name_tokens(sp)), sp) for sp in speakers if sp), key=lambda x: -x[0])
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
+
+
+#: « Mathilde Lelong: 1920; Marie-Louise Orsin: 1941 » — one birth year per person of the interview.
+_PER_PERSON_RE = re.compile(r"([^:;|]+?)\s*[:=]\s*((?:1[89]|20)\d\d)")
+
+
 def birth_years_by_speaker(document: Document, parsed, birth_year: int | None) -> dict[str | None, int]:
-    """Whose birth year the document's attributes give: the only narrator; else the narrator
-    whose label holds a name from the attributes (``prenom``, ``nom``, ``narrator`` …); else a
-    narrator with ≥ 90 % of the narrators' words; else nobody. Applying one birth year to every
-    voice of a two-person interview dates the other person's ages decades off."""
-    if birth_year is None:
-        return {}
+    """Whose birth year the document's attributes give.
+
+    A ``birth_year`` written per person (« Mathilde Lelong: 1920; Marie-Louise Orsin: 1941 »)
+    dates each narrator whose label best matches a name. A single year belongs to the only
+    narrator; else to the narrator whose label best matches the name attributes
+    (``prenom``, ``nom``, ``narrator`` …); else to a narrator with ≥ 90 % of the narrators'
+    words; else to nobody: one birth year applied to every voice of a two-person interview
+    dates the other person's ages decades off."""
     words: dict[str | None, int] = {}
     for p in parsed:
         if p.segment.role != "interviewer":
             words[p.segment.speaker] = words.get(p.segment.speaker, 0) + len(p.segment.text.split())
+    attrs = {_fold_key(k): v for k, v in (document.attributes or {}).items() if isinstance(v, str)}
+    per_person = _PER_PERSON_RE.findall(next((attrs[k] for k in BIRTH_KEYS if attrs.get(k)), ""))
+    if per_person:
+        out: dict[str | None, int] = {}
+        for name, year in per_person:
+            speaker = _speaker_named(name, words)
+            if speaker is not None:
+                out.setdefault(speaker, int(year))
+        return out
+    if birth_year is None:
+        return {}
     if len(words) <= 1:
         return dict.fromkeys(words or [None], birth_year)
-    attrs = {_fold_key(k): v for k, v in (document.attributes or {}).items() if isinstance(v, str)}
-    names = {w for k in NAME_KEYS for w in re.split(r"[\s;,|_-]+", _fold_key(attrs.get(k, ""))) if len(w) >= 3}
-    named = [sp for sp in words if sp and names & set(re.split(r"[\s;,|_-]+", _fold_key(sp)))]
-    if len(named) == 1:
-        return {named[0]: birth_year}
+    names = " ".join(attrs.get(k, "") for k in NAME_KEYS)
+    named = _speaker_named(names, words) if names.strip() else None
+    if named is not None:
+        return {named: birth_year}
     main = max(words, key=lambda sp: words[sp])
     if words[main] >= MAIN_NARRATOR_SHARE * sum(words.values()):
         return {main: birth_year}
