@@ -318,3 +318,18 @@ def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):
     tl = extract_timeline(doc, parse_document(nlp, doc))
     rel = [t for t in tl if t.kind == "relative"]
     assert [t.year for t in rel] == [None, 1987]
+
+
+def test_a_decade_said_before_does_not_date_a_turning_point(nlp, tmp_path):
+    from narratif.turning_points import detect_turning_points
+
+    path = tmp_path / "recit.txt"
+    path.write_text("Ana : mes parents vivaient à Lyon dans les années soixante-dix.\n"
+                    "Ana : c'était calme.\n"
+                    "Ana : et un jour j'ai décidé de partir à Paris.\n"
+                    "Ana : il faisait beau.\n", encoding="utf-8")
+    doc = ingest_file(path)
+    parsed = parse_document(nlp, doc)
+    tps = anchor_turning_points(detect_turning_points(doc, parsed), extract_timeline(doc, parsed), parsed)
+    departure = next(t for t in tps if "Paris" in t.text)
+    assert departure.year is None

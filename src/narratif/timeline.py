@@ -492,7 +492,8 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
         for sid in reversed([i for i in ordered_ids if tp.sent_id - reach <= i <= tp.sent_id]):
             if speaker_of.get(sid) != who:
                 continue
-            usable = [t for t in by_sent[sid] if t.year is not None]  # someone else's age has none
+            usable = [t for t in by_sent[sid] if t.year is not None  # someone else's age has none
+                      and (sid == tp.sent_id or not (t.value or "").endswith("X"))]  # a decade said before is too loose
             if usable:
                 anchor = _nearest_to_event(usable, tp, spans.get(sid)) if sid == tp.sent_id else usable[-1]
                 break

@@ -28,7 +28,7 @@ from spacy.tokens import Span
 
 from .tp_lexicon import (
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, TYPE_LEMMAS,
-    TYPE_PATTERNS, TYPES, _compile,
+    TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
 )
 
 VECTOR_DIM = 300
@@ -155,6 +155,7 @@ def sentence_row(span: Span) -> np.ndarray:
             place = 1
         elif tok.ent_type_ == "PER":
             person = 1
+        problem = lemma == "rencontrer" and meets_a_problem(tok)
         for t, lex in TYPE_LEMMAS.items():
             w = lex.get(lemma)
             if w and lemma not in seen[t]:
@@ -162,7 +163,7 @@ def sentence_row(span: Span) -> np.ndarray:
                     w *= 0.5
                 elif any(c.lower_ in _NEGATION for c in tok.children):
                     w *= 0.4
-                f[_IDX[f"lex_{t}"]] += w
+                f[_IDX[f"lex_{'rupture' if problem and t == 'rencontre' else t}"]] += w
                 seen[t].add(lemma)
     for t, pats in _PATTERNS.items():
         if _PATTERN_ANY[t].search(low):

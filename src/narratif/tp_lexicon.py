@@ -150,3 +150,14 @@ _ANCHOR_RE = re.compile(
     r"décembre)|cet été|l'année dernière|le \w+ (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
     r"octobre|novembre|décembre))", re.IGNORECASE)
 
+
+#: Nouns that make « rencontrer » a problem met, not a person met.
+_PROBLEM_LEMMAS = {"obstacle", "difficulté", "problème", "frein", "souci", "résistance", "blocage", "échec",
+                   "opposition", "réticence", "limite", "écueil", "embûche", "obstacles", "difficultés"}
+
+
+def meets_a_problem(tok) -> bool:
+    """« les obstacles rencontrés », « on a rencontré des difficultés »: a problem met, not a person."""
+    if tok.dep_ in ("acl", "amod") and tok.head.lemma_.lower() in _PROBLEM_LEMMAS:
+        return True
+    return any(t.lemma_.lower() in _PROBLEM_LEMMAS for t in tok.doc[tok.i + 1:tok.i + 5])

@@ -30,7 +30,7 @@ from . import extensions
 from .models import Document, TurningPoint
 from .tp_lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, LEVIER_WORDS,
-    NARRATIVE_CUES, OBSTACLE_WORDS, TYPE_LEMMAS, TYPE_PATTERNS, TYPES, _compile,
+    NARRATIVE_CUES, OBSTACLE_WORDS, TYPE_LEMMAS, TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
 )
 
 #: Lemmas of a move that changes the setting by itself (no destination needed).
@@ -83,17 +83,6 @@ def settings_signature(settings: TurningPointSettings | None = None) -> str:
     weights = weights_hash() if s.use_model else "off"
     return sha256((s.signature() + lex + weights).encode()).hexdigest()[:16]
 
-
-
-#: Nouns that make « rencontrer » a problem met, not a person met.
-_PROBLEM_LEMMAS = {"obstacle", "difficulté", "problème", "frein", "souci", "résistance", "blocage", "échec",
-                   "opposition", "réticence", "limite", "écueil", "embûche", "obstacles", "difficultés"}
-
-
-def _meets_a_problem(tok) -> bool:
-    if tok.dep_ in ("acl", "amod") and tok.head.lemma_.lower() in _PROBLEM_LEMMAS:
-        return True
-    return any(t.lemma_.lower() in _PROBLEM_LEMMAS for t in tok.doc[tok.i + 1:tok.i + 5])
 
 
 class TurningPointScorer:
@@ -150,7 +139,7 @@ class TurningPointScorer:
         scores = dict.fromkeys(TYPES, 0.0)
         for tok in span:
             lemma = tok.lemma_.lower()
-            hit_problem = lemma == "rencontrer" and _meets_a_problem(tok)
+            hit_problem = lemma == "rencontrer" and meets_a_problem(tok)
             for t, w in self._lemma_index.get(lemma, ()):
                 if hit_problem and t == "rencontre":
                     t = "rupture"  # « les obstacles rencontrés », « on a rencontré des difficultés »
