@@ -333,3 +333,20 @@ def test_a_decade_said_before_does_not_date_a_turning_point(nlp, tmp_path):
     tps = anchor_turning_points(detect_turning_points(doc, parsed), extract_timeline(doc, parsed), parsed)
     departure = next(t for t in tps if "Paris" in t.text)
     assert departure.year is None
+
+
+@pytest.mark.parametrize("said,year", [("dans les années soixante-dix", 1975),
+                                       ("à la fin des années soixante-dix", 1978),
+                                       ("au début des années quatre-vingt", 1982),
+                                       ("en soixante-dix-sept", 1977)])
+def test_a_decade_places_its_turning_point_inside_it(nlp, tmp_path, said, year):
+    from narratif.turning_points import detect_turning_points
+
+    path = tmp_path / "recit.txt"
+    path.write_text(f"Ana : c'était calme.\nAna : et {said} j'ai décidé de partir à Paris.\nAna : il faisait beau.\n",
+                    encoding="utf-8")
+    doc = ingest_file(path)
+    parsed = parse_document(nlp, doc)
+    tl = extract_timeline(doc, parsed)
+    tps = anchor_turning_points(detect_turning_points(doc, parsed), tl, parsed)
+    assert next(t for t in tps if "Paris" in t.text).year == year

@@ -500,8 +500,18 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
         if anchor is None:
             out.append(tp)
             continue
-        out.append(replace(tp, time_anchor=anchor.expression, year=anchor.year))
+        out.append(replace(tp, time_anchor=anchor.expression, year=_event_year(anchor)))
     return life_course(out)
+
+
+def _event_year(te: TimeExpression) -> int | None:
+    """The year a turning point gets from its anchor: a decade («  dans les années trente »)
+    places it mid-decade, « au début / à la fin des années … » early or late in it — closer on
+    average than the decade's first year, which the timeline keeps as the expression's value."""
+    if te.year is None or not (te.value or "").endswith("X"):
+        return te.year
+    low = te.expression.lower()
+    return te.year + (2 if "début" in low else 8 if "fin " in low else 5)
 
 
 def _nearest_to_event(expressions: list[TimeExpression], tp: TurningPoint, sentence) -> TimeExpression:
