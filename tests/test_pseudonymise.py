@@ -98,3 +98,26 @@ def test_names_found_by_ner_are_replaced_although_the_analysis_pipeline_runs_wit
     found = {"Hier, Marie Dupont a retrouvé Sonia Branca-Rosoff au marché."[a:b] for a, b in spans[0]}
     assert "Marie Dupont" in found
     assert "ner" not in nlp.pipe_names  # left as it was
+
+
+def test_register_of_persons_attributes_are_pseudonymised(tmp_path, shared_dir):
+    """With CFPP2000's metadata.csv as case attributes, a two-person file carries both names in
+    ``personnes``, ``prénom``/``nom`` and a per-person ``birth_year``: none may reach a report."""
+    from narratif.attributes import load_attributes
+
+    cb = load_codebook(None)
+    cfpp = shared_dir / "corpora" / "cfpp2000"
+    register = load_attributes(cfpp / "metadata.csv")
+    path = cfpp / "Bernard_Rosier_H_60_Micheline_Rosier_58_12e-v2.txt"
+    attrs = register.for_file(path)
+    assert "MICHELINE ROSIER" in attrs["birth_year"] and attrs["personnes"]
+    store = build_store(tmp_path, [(path, attrs)], cb)
+    paths = write_reports(store, tmp_path, codebook=cb, pseudonymise=True)
+    wb = load_workbook(paths["xlsx"], read_only=True)
+    cells = "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    for where, text in {"report.html": paths["report"].read_text(encoding="utf-8"),
+                        "summary.md": paths["summary"].read_text(encoding="utf-8"), "analysis.xlsx": cells}.items():
+        folded = _fold(text)
+        for part in ("rosier", "micheline"):
+            assert not re.search(rf"(?<![\w-]){part}(?![\w-])", folded), (where, part)
+    store.close()

@@ -20,7 +20,7 @@ import pandas as pd
 
 MAPPING_FILE = ".narratif-pseudonyms.json"
 #: Attribute columns whose values are person names.
-NAME_COLUMNS = {"prenom", "nom", "name", "nom_complet", "speaker", "speakers", "narrator", "narrators",
+NAME_COLUMNS = {"prenom", "prénom", "nom", "name", "nom_complet", "speaker", "speakers", "narrator", "narrators",
                 "interviewer", "interviewers", "enqueteur", "enqueteurs", "locuteur", "locuteurs", "person"}
 #: Speaker labels / file-name words that are not names.
 NOT_NAMES = {"enq", "enquêteur", "enquêtrice", "enqueteur", "enquetrice", "interviewer", "intervieweur",
@@ -268,13 +268,15 @@ class Pseudonymiser:
         for path in docs["path"].dropna():
             names.update(names_in_file_name(path))
         name_cols = [c for c in docs.columns if c in NAME_COLUMNS]
-        first = next((c for c in name_cols if c == "prenom"), None)
+        first = next((c for c in name_cols if c in ("prenom", "prénom")), None)
         for rec in docs[name_cols].to_dict("records") if name_cols else []:
             parts = [str(rec[c]) for c in ([first] if first else []) + [c for c in name_cols if c != first]
                      if isinstance(rec.get(c), str) and rec[c].strip()]
             names.update(p for v in parts for p in re.split(r"[;,|]", v) if p.strip())
             if len(parts) >= 2:
                 names.add(" ".join(parts[:2]))
+        if "personnes" in docs.columns:  # the persons a register of persons found in a file name
+            names.update(p.strip() for v in docs["personnes"].dropna() for p in str(v).split(";") if p.strip())
         mapping_path = Path(store.out_dir) / MAPPING_FILE
         mapping = json.loads(mapping_path.read_text(encoding="utf-8")) if mapping_path.is_file() else None
         if nlp == "auto":
