@@ -51,8 +51,19 @@ _NUMBER_WORDS = frozenset("un une deux trois quatre cinq six sept huit neuf dix 
                           "nonante cent cents mille mil".split())
 
 
+_NUMBER_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+#: Two number words in a row (« mille neuf », « soixante - trois », « trente et un »): the only
+#: texts the component has anything to do in; a cheap look first spares the token loop elsewhere.
+_NUMBER_PAIR_RE = re.compile(rf"\b(?:{_NUMBER_ALT})[\s-]+(?:et\s+)?-?(?:{_NUMBER_ALT})\b", re.IGNORECASE)
+
+
 def _is_number_word(text: str) -> bool:
-    parts = [p for p in text.lower().strip("-").split("-") if p]
+    low = text.lower()
+    if low in _NUMBER_WORDS:
+        return True
+    if "-" not in low:
+        return False
+    parts = [p for p in low.strip("-").split("-") if p]
     return bool(parts) and all(p in _NUMBER_WORDS for p in parts)
 
 
@@ -61,6 +72,8 @@ def keep_spoken_numbers_whole(doc: Doc) -> Doc:
     """No sentence starts inside a spoken number: in unpunctuated transcripts the parser
     cuts « en mille | neuf cent quatre-vingt-quatre » or « soixante | -trois », and the
     timeline then reads a wrong year. Runs before the parser, which keeps preset boundaries."""
+    if not _NUMBER_PAIR_RE.search(doc.text):
+        return doc
     in_number = False  # the last token that is not a space or a hyphen belongs to a number
     for tok in doc:
         if tok.is_space or tok.text == "-":
