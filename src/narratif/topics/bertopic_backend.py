@@ -16,10 +16,15 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from bertopic import BERTopic
-from bertopic.backend import BaseEmbedder
-from bertopic.representation import MaximalMarginalRelevance
-from bertopic.vectorizers import ClassTfidfTransformer
+
+from ._numba_cache import import_umap_with_cache
+
+import_umap_with_cache()
+
+from bertopic import BERTopic  # noqa: E402
+from bertopic.backend import BaseEmbedder  # noqa: E402
+from bertopic.representation import MaximalMarginalRelevance  # noqa: E402
+from bertopic.vectorizers import ClassTfidfTransformer  # noqa: E402
 
 from ..embeddings import EmbeddingBackend
 from ._base import OUTLIER, TopicSettings

@@ -47,6 +47,9 @@ def topics_dir(models_dir: Path) -> Path:
 def save(models_dir: Path, model: SegmentTopicModel, *, id_map: dict[int, int], next_id: int,
          backend: EmbeddingBackend, settings: TopicSettings, n_fitted: int) -> Path:
     """Write model, state and manifest into a fresh folder, then swap it in."""
+    from ._numba_cache import import_umap_with_cache
+
+    import_umap_with_cache()
     import bertopic
 
     target = topics_dir(models_dir)
@@ -104,6 +107,9 @@ def restore_backend(models_dir: Path, backend: EmbeddingBackend) -> bool:
 
 def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -> SavedTopics | None:
     """The saved model if it was fitted with this backend and these fit settings, else None."""
+    from ._numba_cache import import_umap_with_cache
+
+    import_umap_with_cache()
     from bertopic import BERTopic
 
     manifest = read_manifest(models_dir)

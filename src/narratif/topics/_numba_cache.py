@@ -1,0 +1,37 @@
+"""Import UMAP with its numba functions cached on disk.
+
+UMAP compiles ~30 numba functions the first time a process fits a model: ~20 s of every
+nightly run, more than the fit itself on a corpus of interviews. Its decorators do not ask
+for numba's on-disk cache (pynndescent's do), so UMAP is imported with ``cache=True`` as the
+default of ``numba.njit``/``numba.jit``: the compiled code is the same, the next process loads
+it instead of compiling. Functions numba cannot cache are compiled as before (numba's warning
+about them is silenced). Call before anything imports ``umap`` (BERTopic does).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+
+def import_umap_with_cache() -> None:
+    if "umap" in sys.modules:
+        return
+    import numba
+    from numba.core.errors import NumbaWarning
+
+    njit, jit = numba.njit, numba.jit
+
+    def _cached(decorator):
+        def wrapper(*args, **kwargs):
+            if "cache" not in kwargs:
+                kwargs["cache"] = True
+            return decorator(*args, **kwargs)
+        return wrapper
+
+    numba.njit, numba.jit = _cached(njit), _cached(jit)
+    try:
+        import umap  # noqa: F401  (its modules define their jitted functions on import)
+    finally:
+        numba.njit, numba.jit = njit, jit
+    warnings.filterwarnings("ignore", category=NumbaWarning, message=r"(?s).*[Cc]annot cache")
