@@ -296,3 +296,14 @@ def test_default_backend_keeps_its_corpus_weights_for_new_documents(tmp_path, co
     second = update_topics(store, tmp_path / "models", settings=SETTINGS)
     assert not second.refitted and second.backend == first.backend and second.n_new_segments > 0
     assert (store.table("segment_topics").query("doc_id == @doc.doc_id")["topic_id"] >= 0).mean() > 0.5
+
+
+def test_umap_functions_are_cached_on_disk_once_narratif_imports_them():
+    """A fresh process must load UMAP's compiled functions, not compile them again (~20 s a run)."""
+    import subprocess
+
+    code = ("import narratif.topics.bertopic_backend, umap.utils as u, umap.umap_ as m; "
+            "print(type(u.tau_rand_int._cache).__name__, type(m.compute_membership_strengths._cache).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["FunctionCache", "FunctionCache"]
