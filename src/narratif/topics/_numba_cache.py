@@ -23,10 +23,18 @@ def import_umap_with_cache() -> None:
     njit, jit = numba.njit, numba.jit
 
     def _cached(decorator):
+        def apply(func, sig, kwargs):
+            try:
+                return decorator(*sig, cache=True, **kwargs)(func)
+            except RuntimeError:  # no writable cache location: compile as UMAP asked
+                return decorator(*sig, **kwargs)(func)
+
         def wrapper(*args, **kwargs):
-            if "cache" not in kwargs:
-                kwargs["cache"] = True
-            return decorator(*args, **kwargs)
+            if "cache" in kwargs:
+                return decorator(*args, **kwargs)  # an explicit choice stays
+            if args and callable(args[0]):
+                return apply(args[0], (), kwargs)  # @numba.njit
+            return lambda func: apply(func, args, kwargs)  # @numba.njit("f4(f4[:])", fastmath=True)
         return wrapper
 
     numba.njit, numba.jit = _cached(njit), _cached(jit)
