@@ -291,19 +291,24 @@ def test_birth_year_belongs_to_the_narrator_it_names(nlp, shared_dir):
     assert birth_year_of({"age": "58 ans", "date": "12/03/2007"}) == 1949
 
 
-def test_turning_point_takes_the_date_said_with_its_event(nlp, tmp_path):
+def _dated_turning_points(nlp, tmp_path, lines: list[str]):
+    """Turning points of a small story (one ``Speaker : text`` line each), anchored on its timeline."""
     from narratif.turning_points import detect_turning_points
 
     path = tmp_path / "recit.txt"
-    path.write_text("Marc : on habitait Belleville depuis mille neuf cent soixante et onze.\n"
-                    "Marc : et puis un jour on a tout vendu.\n"
-                    "Marc : je suis arrivé à Nogent en deux mille six, mes parents étaient là depuis "
-                    "mille neuf cent soixante et onze.\n"
-                    "Marc : il faisait beau.\n" * 1, encoding="utf-8")
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     doc = ingest_file(path)
     parsed = parse_document(nlp, doc)
-    tl = extract_timeline(doc, parsed)
-    tps = anchor_turning_points(detect_turning_points(doc, parsed), tl, parsed)
+    return anchor_turning_points(detect_turning_points(doc, parsed), extract_timeline(doc, parsed), parsed)
+
+
+def test_turning_point_takes_the_date_said_with_its_event(nlp, tmp_path):
+    tps = _dated_turning_points(nlp, tmp_path, [
+        "Marc : on habitait Belleville depuis mille neuf cent soixante et onze.",
+        "Marc : et puis un jour on a tout vendu.",
+        "Marc : je suis arrivé à Nogent en deux mille six, mes parents étaient là depuis "
+        "mille neuf cent soixante et onze.",
+        "Marc : il faisait beau."])
     arrival = next(t for t in tps if "Nogent" in t.text)
     assert arrival.year == 2006 and "deux mille six" in arrival.time_anchor
 
@@ -321,18 +326,12 @@ def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):
 
 
 def test_a_decade_said_before_does_not_date_a_turning_point(nlp, tmp_path):
-    from narratif.turning_points import detect_turning_points
-
-    path = tmp_path / "recit.txt"
-    path.write_text("Ana : mes parents vivaient à Lyon dans les années soixante-dix.\n"
-                    "Ana : c'était calme.\n"
-                    "Ana : et un jour j'ai décidé de partir à Paris.\n"
-                    "Ana : il faisait beau.\n", encoding="utf-8")
-    doc = ingest_file(path)
-    parsed = parse_document(nlp, doc)
-    tps = anchor_turning_points(detect_turning_points(doc, parsed), extract_timeline(doc, parsed), parsed)
-    departure = next(t for t in tps if "Paris" in t.text)
-    assert departure.year is None
+    tps = _dated_turning_points(nlp, tmp_path, [
+        "Ana : mes parents vivaient à Lyon dans les années soixante-dix.",
+        "Ana : c'était calme.",
+        "Ana : et un jour j'ai décidé de partir à Paris.",
+        "Ana : il faisait beau."])
+    assert next(t for t in tps if "Paris" in t.text).year is None
 
 
 @pytest.mark.parametrize("said,year", [("dans les années soixante-dix", 1975),
@@ -340,13 +339,6 @@ def test_a_decade_said_before_does_not_date_a_turning_point(nlp, tmp_path):
                                        ("au début des années quatre-vingt", 1982),
                                        ("en soixante-dix-sept", 1977)])
 def test_a_decade_places_its_turning_point_inside_it(nlp, tmp_path, said, year):
-    from narratif.turning_points import detect_turning_points
-
-    path = tmp_path / "recit.txt"
-    path.write_text(f"Ana : c'était calme.\nAna : et {said} j'ai décidé de partir à Paris.\nAna : il faisait beau.\n",
-                    encoding="utf-8")
-    doc = ingest_file(path)
-    parsed = parse_document(nlp, doc)
-    tl = extract_timeline(doc, parsed)
-    tps = anchor_turning_points(detect_turning_points(doc, parsed), tl, parsed)
+    tps = _dated_turning_points(nlp, tmp_path, [
+        "Ana : c'était calme.", f"Ana : et {said} j'ai décidé de partir à Paris.", "Ana : il faisait beau."])
     assert next(t for t in tps if "Paris" in t.text).year == year

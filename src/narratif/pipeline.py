@@ -123,17 +123,16 @@ class Analyzer:
 
     def analyse(self, document: Document) -> Analysis:
         from .nlp import analysed, parse_document
-        from .timeline import anchor_turning_points, birth_year_of, extract_timeline
+        from .timeline import anchor_turning_points, extract_timeline
         from .turning_points import detect_turning_points
 
         parsed = parse_document(self.nlp, document, batch_size=self.settings.batch_size)
         spoken = analysed(parsed)
-        birth_year = birth_year_of(document.attributes)
         analysis = Analysis(sentences=[s for p in parsed for s in p.sentences])
         analysis.codings = self.coder.code(spoken)
-        timeline = extract_timeline(document, parsed, birth_year=birth_year)
+        timeline = extract_timeline(document, parsed)
         tps = detect_turning_points(document, parsed)
-        analysis.turning_points = anchor_turning_points(tps, timeline, parsed, birth_year=birth_year)
+        analysis.turning_points = anchor_turning_points(tps, timeline, parsed)
         analysis.timeline = timeline
         return analysis
 

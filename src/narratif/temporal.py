@@ -18,6 +18,7 @@ _UNITS = (
     "zéro un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
     "vingt vingts trente quarante cinquante soixante cent cents mille"
 ).split()
+UNIT_WORDS = frozenset(_UNITS)
 NUMBER_WORD = r"(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
 #: A run of French number words joined by hyphens, spaces or "et" ("soixante et onze").
 NUMBER_WORDS = (

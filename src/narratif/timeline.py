@@ -18,6 +18,7 @@ from typing import Iterable
 
 from spacy.tokens import Span
 
+from .ingest.transcript import fold_name
 from .models import Document, TimeExpression, TurningPoint
 from .temporal import NUMBER_WORD, NUMBER_WORDS, decade_start, spoken_year, words_to_int
 
@@ -145,10 +146,7 @@ def _reference_year(document: Document) -> int | None:
 
 
 def _fold_key(key: str) -> str:
-    import unicodedata
-
-    folded = "".join(c for c in unicodedata.normalize("NFD", str(key).lower()) if not unicodedata.combining(c))
-    return "_".join(folded.split())
+    return "_".join(fold_name(str(key)).split())
 
 
 #: Attribute names (accents and case folded) that give a birth year, an interview year, a person's name.
@@ -469,7 +467,7 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
 
 
 def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list[TimeExpression], parsed, *,
-                          birth_year: int | None = None, reach: int = TP_ANCHOR_REACH) -> list[TurningPoint]:
+                          reach: int = TP_ANCHOR_REACH) -> list[TurningPoint]:
     """Turning points with ``time_anchor``/``year`` from the nearest preceding anchor of the same narrator.
 
     An expression in the turning point's own sentence wins (the one nearest the words that

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from ..models import STATUS_QUARANTINED, Document, Segment
 from .base import Block, Extracted, QuarantineError, Turn, reader_for, register_reader, supported_suffixes
-from .transcript import _fold, assign_roles, detect_turns
+from .transcript import fold_name, assign_roles, detect_turns
 
 # Import readers so they register themselves.
 from . import text as _text  # noqa: F401
@@ -124,13 +124,13 @@ def infer_interviewer_from_name(turns: list[Turn], file_stem: str) -> list[Turn]
     """
     if any(t.role == "interviewer" for t in turns):
         return turns
-    stem_words = set(re.split(r"[^a-z]+", _fold(file_stem)))
+    stem_words = set(re.split(r"[^a-z]+", fold_name(file_stem)))
     speakers = {t.speaker for t in turns if t.speaker}
     if len(speakers) < 2:
         return turns
 
     def named(speaker: str) -> bool:
-        words = [w for w in re.split(r"[^a-z]+", _fold(speaker)) if len(w) > 2]
+        words = [w for w in re.split(r"[^a-z]+", fold_name(speaker)) if len(w) > 2]
         return bool(words) and all(w in stem_words for w in words)
 
     outside = [s for s in speakers if not named(s)]
@@ -148,7 +148,7 @@ NON_SPEECH_LABELS = {"turns", "turn", "sections", "section", "comments", "commen
 
 def drop_non_speech(turns: list[Turn]) -> list[Turn]:
     """Turns of annotation tiers ("Turns: Ozgur Kiliç", "Comments: rires") are not anyone's words."""
-    return [t for t in turns if t.speaker is None or _fold(t.speaker) not in NON_SPEECH_LABELS]
+    return [t for t in turns if t.speaker is None or fold_name(t.speaker) not in NON_SPEECH_LABELS]
 
 
 def infer_listeners(turns: list[Turn], text: str, *, max_share: float = 0.15, max_turn_words: float = 15.0

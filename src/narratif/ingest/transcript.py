@@ -48,7 +48,8 @@ _CLAUSE_WORDS = {
 _URL_SCHEMES = {"http", "https", "ftp", "mailto", "file"}
 
 
-def _fold(s: str) -> str:
+def fold_name(s: str) -> str:
+    """Lower case, no accents, no edge punctuation: how names and labels are compared."""
     s = unicodedata.normalize("NFKD", s)
     return "".join(c for c in s if not unicodedata.combining(c)).lower().strip().strip(".:;,")
 
@@ -61,8 +62,8 @@ def _base(folded: str) -> str:
 
 def role_of(label: str, tag: str | None, interviewers: frozenset[str] = frozenset()) -> str:
     """``interviewer`` for a marked or known interviewer label, else ``narrator``."""
-    folded = _fold(label)
-    if tag and _base(_fold(tag)) in INTERVIEWER_TAGS:
+    folded = fold_name(label)
+    if tag and _base(fold_name(tag)) in INTERVIEWER_TAGS:
         return "interviewer"
     if folded in INTERVIEWER_LABELS or _base(folded) in INTERVIEWER_LABELS or folded in interviewers:
         return "interviewer"
@@ -75,7 +76,7 @@ def role_of(label: str, tag: str | None, interviewers: frozenset[str] = frozense
 def speaker_name(label: str) -> str:
     """The speaker's name without a trailing interviewer marker word ("Sonia Branca enq" → "Sonia Branca")."""
     words = label.split()
-    if len(words) > 1 and _fold(words[-1]) in INTERVIEWER_TAGS:
+    if len(words) > 1 and fold_name(words[-1]) in INTERVIEWER_TAGS:
         return " ".join(words[:-1])
     return label
 
@@ -110,7 +111,7 @@ def _plausible(name: str, count: int) -> bool:
     """A label seen once must look like a name, not a clause ("on s'est dit")."""
     if count >= 2:
         return True
-    words = re.split(r"[\s'’]+", _fold(name))
+    words = re.split(r"[\s'’]+", fold_name(name))
     if any(w in _CLAUSE_WORDS for w in words):
         return False
     return not (name[:1].islower() and len(words) >= 3)
@@ -126,7 +127,7 @@ def detect_turns(text: str, *, min_share: float = 0.5, min_turns: int = 2,
     unless they are a short header (at most two lines, under 120 characters).
     ``interviewers`` names speakers to treat as interviewers although unmarked.
     """
-    known = frozenset(_fold(n) for n in interviewers)
+    known = frozenset(fold_name(n) for n in interviewers)
     lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
@@ -183,8 +184,8 @@ def detect_turns(text: str, *, min_share: float = 0.5, min_turns: int = 2,
 
 def assign_roles(turns: list[Turn], roles: dict[str, str]) -> list[Turn]:
     """Override turn roles by speaker name (case/accent-insensitive), e.g. from a sidecar."""
-    folded = {_fold(k): v for k, v in roles.items()}
+    folded = {fold_name(k): v for k, v in roles.items()}
     for t in turns:
-        if t.speaker is not None and _fold(t.speaker) in folded:
-            t.role = folded[_fold(t.speaker)]
+        if t.speaker is not None and fold_name(t.speaker) in folded:
+            t.role = folded[fold_name(t.speaker)]
     return turns
