@@ -14,7 +14,7 @@ from narratif.ingest import ingest_file
 from narratif.nlp import parse_document
 from narratif.tp_model import MODEL_PATH, TurningPointModel, load_model, weights_hash
 from narratif.turning_points import (
-    TYPES, TurningPointScorer, TurningPointSettings, detect_turning_points, settings_signature,
+    TYPES, TurningPointScorer, TurningPointSettings, detect_turning_points, past_share, settings_signature,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +89,37 @@ def test_budget_grows_with_length_and_settings_are_hashable():
     assert s.budget(0) == 0 and 3 <= s.budget(40) <= 5 and s.budget(3000) > s.budget(400) > s.budget(40)
     assert hash(s) == hash(TurningPointSettings())
     assert settings_signature(s) != settings_signature(TurningPointSettings(min_score=s.min_score + 1))
+
+
+def test_budget_shrinks_when_the_narrator_comments_rather_than_tells():
+    s = TurningPointSettings()
+    assert s.budget(40, past_share=1.0) == s.budget(40) == s.budget(40, past_share=s.narrative_share)
+    assert s.budget(40, past_share=0.1) < s.budget(40, past_share=0.3) < s.budget(40)
+    assert past_share([]) == 1.0 and past_share([(2, 1, 0), (0, 0, 3)]) == 0.5
+
+
+def test_commentary_passage_gets_fewer_turning_points_than_a_story(nlp, shared_dir, tmp_path):
+    """A CFPP2000 passage where the narrator discusses museums in the present (no turning point
+    for its annotator) keeps a smaller budget than a told story of the same length."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cfpp_passages", ROOT / "scripts" / "cfpp_passages.py")
+    cfpp_passages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cfpp_passages)
+    texts = {p.stem: p for p in cfpp_passages.materialise(shared_dir, tmp_path)}
+    s = TurningPointSettings()
+    budgets = {}
+    for path in (texts["Pierre_Beysson_H_59_Marie_Beysson_F_X_12e-v2__2"],
+                 shared_dir / "corpora/parisstories/2019_mauriceAventure.txt"):
+        doc = ingest_file(path)
+        parsed = parse_document(nlp, doc)
+        spans = [sp for p in parsed if p.segment.role != "interviewer" for sp in p.spans]
+        share = past_share([TurningPointScorer.tense_profile(sp) for sp in spans])
+        budgets[path.stem] = (share, s.budget(len(spans), share), s.budget(len(spans)),
+                              len(detect_turning_points(doc, parsed)))
+    (c_share, c_budget, c_full, c_found), (t_share, t_budget, t_full, t_found) = budgets.values()
+    assert c_share < s.narrative_share <= t_share, budgets
+    assert c_budget < c_full and t_budget == t_full and c_found <= c_budget < t_found, budgets
 
 
 def test_component_sets_span_attribute_and_config_round_trips(nlp, tmp_path):

@@ -11,7 +11,8 @@ existing parse, so this adds no model call.
 
 Sentence scoring lives in the ``narratif_turning_points`` spaCy component (it sets
 ``Span._.turning_point``); the document-level choice — keep only the strongest
-moments within a length-dependent budget, never two in adjacent sentences —
+moments within a budget set by length and by how much the text narrates, never two in
+adjacent sentences —
 happens in :func:`detect_turning_points`.
 """
 
@@ -46,13 +47,18 @@ class TurningPointSettings:
 
     The budget grows with the square root of the number of analysed sentences: a
     40-sentence anecdote keeps about four moments, a 3,000-sentence interview a few
-    dozen. Frozen, hence hashable; :meth:`signature` feeds the pipeline's cache keys.
+    dozen. It shrinks when the narrator mostly comments rather than tells: below
+    ``narrative_share`` of past-tense verbs (passé composé, passé simple, imparfait) among
+    the finite ones, in proportion. Conversation about the present holds fewer turning
+    points than a story of the same length. Frozen, hence hashable; :meth:`signature`
+    feeds the pipeline's cache keys.
     """
 
     min_score: float = 0.9
     budget_per_sqrt: float = 0.6
     min_budget: int = 1
     max_budget: int = 60
+    narrative_share: float = 0.35  # share of past-tense verbs from which the full budget applies
     min_gap: int = 1  # sentences: no two turning points closer than this (1 = not adjacent)
     imparfait_penalty: float = 0.5
     foreground_bonus: float = 0.5
@@ -66,8 +72,9 @@ class TurningPointSettings:
     switch_bonus: float = 0.3
     use_model: bool = True  # apply the shipped learned model (data/tp_model.json) where it ships
 
-    def budget(self, n_sentences: int) -> int:
-        b = int(round(self.budget_per_sqrt * math.sqrt(max(n_sentences, 0))))
+    def budget(self, n_sentences: int, past_share: float = 1.0) -> int:
+        telling = min(1.0, past_share / self.narrative_share) if self.narrative_share > 0 else 1.0
+        b = int(round(self.budget_per_sqrt * math.sqrt(max(n_sentences, 0)) * telling))
         return max(self.min_budget, min(self.max_budget, b)) if n_sentences else 0
 
     def signature(self) -> str:
@@ -260,21 +267,29 @@ def score_sentences(parsed, *, settings: TurningPointSettings | None = None) -> 
     return out
 
 
-def _context_bonus(rows: list[tuple], s: TurningPointSettings) -> None:
+def past_share(profiles: list[tuple[int, int, int]]) -> float:
+    """Share of past-tense verbs (foreground events and imparfait) among the finite ones: how
+    much of the text tells rather than comments. 1.0 when there are no verbs to judge by."""
+    fg = sum(p[0] for p in profiles)
+    imp = sum(p[1] for p in profiles)
+    pres = sum(p[2] for p in profiles)
+    return (fg + imp) / (fg + imp + pres) if fg + imp + pres else 1.0
+
+
+def _context_bonus(rows: list[tuple], profiles: list[tuple[int, int, int]], s: TurningPointSettings) -> None:
     """Reward the switch from background (imparfait) to a foreground event: the plot moves here."""
     prev_background = False
-    for p, sent, span, cand in rows:
-        fg, imp, pres = TurningPointScorer.tense_profile(span)
+    for (p, sent, span, cand), (fg, imp, pres) in zip(rows, profiles):
         if cand is not None and fg and prev_background and s.switch_bonus:
             cand["score"] = round(cand["score"] + s.switch_bonus, 3)
             cand["evidence"] += "; switch: imparfait→passé composé"
         prev_background = bool(imp) and not fg
 
 
-def _rule_picks(rows: list[tuple], s: TurningPointSettings) -> list[int]:
-    """Rule ranking: the strongest candidates within the sqrt budget, never adjacent."""
-    budget = s.budget(len(rows))
-    _context_bonus(rows, s)
+def _rule_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], s: TurningPointSettings,
+                budget: int) -> list[int]:
+    """Rule ranking: the strongest candidates within the budget, never adjacent."""
+    _context_bonus(rows, profiles, s)
     ranked = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] >= s.min_score),
                     key=lambda i: -rows[i][3]["score"])
     kept: list[int] = []
@@ -291,7 +306,8 @@ def _rule_picks(rows: list[tuple], s: TurningPointSettings) -> list[int]:
 CLARITY_POOL = 2
 
 
-def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tuple[int, str, float, str]]:
+def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], model, s: TurningPointSettings,
+                   budget: int) -> list[tuple[int, str, float, str]]:
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
     over narrative units, or rule ranking with a type-clarity bonus on the shortlist, and/or
     learned typing of the picked units."""
@@ -311,7 +327,7 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
             # the strongest candidates (a few times the budget: only they can reach it) gain a
             # bonus for how clearly they are one kind of turning point
             contenders = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] > 0),
-                                key=lambda i: (-rows[i][3]["score"], i))[:CLARITY_POOL * s.budget(len(rows))]
+                                key=lambda i: (-rows[i][3]["score"], i))[:CLARITY_POOL * budget]
             featured = {unit_of[i] for i in contenders}
             ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=featured,
                            sentence_cands=cands)
@@ -320,7 +336,7 @@ def _learned_picks(rows: list[tuple], model, s: TurningPointSettings) -> list[tu
                 bonus = model.type_margin * float(margin[unit_of[i]])
                 rows[i][3]["score"] = round(rows[i][3]["score"] + bonus, 3)
                 rows[i][3]["evidence"] += f"; type clarity +{bonus:.2f}"
-        sent_idx = _rule_picks(rows, s)
+        sent_idx = _rule_picks(rows, profiles, s, budget)
         units = [unit_of[i] for i in sent_idx]
         if ur is None or not set(units) <= featured:  # the picks need their features to be typed
             ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=featured | set(units),
@@ -356,10 +372,13 @@ def detect_turning_points(document: Document, parsed, *, settings: TurningPointS
     rows = score_sentences(parsed, settings=s)
     if model is None:
         model = load_model() if s.use_model else None
+    profiles = [TurningPointScorer.tense_profile(r[2]) for r in rows]
+    budget = s.budget(len(rows), past_share(profiles))
     if model is None or (model.ranking == "rules" and model.typing == "rules") or not rows:
-        picks = [(i, rows[i][3]["type"], rows[i][3]["score"], rows[i][3]["evidence"]) for i in _rule_picks(rows, s)]
+        picks = [(i, rows[i][3]["type"], rows[i][3]["score"], rows[i][3]["evidence"])
+                 for i in _rule_picks(rows, profiles, s, budget)]
     else:
-        picks = _learned_picks(rows, model, s)
+        picks = _learned_picks(rows, profiles, model, s, budget)
     out = []
     for i, tp_type, score, evidence in picks:
         p, sent, span, cand = rows[i]
