@@ -216,6 +216,15 @@ def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
     ("on était deux mille un peu plus", []),
     ("il a épousé maman en trente euh trente-cinq", [("year", 1935)]),  # a restart inside a word
     ("déménagé en mille neuf cent euh attendez en mille neuf cent quatre-vingt-seize", [("year", 1996)]),
+    ("ils habitent là depuis vingt ou trente ans", []),  # a count of years, not 1920
+    ("arrivé à Nogent en deux-mille-treize en oui en deux-mille-six", [("year", 2006)]),  # a self-correction
+    ("arrivé en soixante-dix ou plutôt en soixante-douze", [("year", 1972)]),
+    ("arrivé en soixante-dix et en soixante-douze", [("year", 1970), ("year", 1972)]),  # a list stays
+    ("on est arrivés ici à l'été quatre-vingt-dix-huit", [("year", 1998)]),
+    ("on est partis au printemps soixante-deux", [("year", 1962)]),
+    ("les chiffonniers sont venus s'installer après la guerre de quatorze", [("period", 1919)]),
+    ("avant la guerre de quarante on vivait à Belleville", [("period", 1938)]),
+    ("pendant la guerre de quatorze", [("period", 1914)]),
 ])
 def test_review_cases(text, expected):
     assert [(f[2], f[4]) for f in find_expressions(text, orientation="past")] == expected
@@ -311,6 +320,17 @@ def test_turning_point_takes_the_date_said_with_its_event(nlp, tmp_path):
         "Marc : il faisait beau."])
     arrival = next(t for t in tps if "Nogent" in t.text)
     assert arrival.year == 2006 and "deux mille six" in arrival.time_anchor
+
+
+def test_a_range_dates_the_event_said_with_its_end(nlp, tmp_path):
+    """« de soixante-douze à soixante-seize date à laquelle je me suis mariée »: the place name
+    said with the range (« à Paris ») is not the event, the marriage and the move are."""
+    tps = _dated_turning_points(nlp, tmp_path, [
+        "Micheline : c'était calme.",
+        "Micheline : moi j'ai habité dans le dix-septième arrondissement à Paris euh de soixante-douze à "
+        "soixante-seize date à laquelle je me suis mariée et je suis venue rejoindre Bernard dans le douzième",
+        "Micheline : il faisait beau."])
+    assert next(t for t in tps if "mariée" in t.text).year == 1976
 
 
 def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):

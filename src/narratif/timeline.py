@@ -25,12 +25,15 @@ from .temporal import NUMBER_WORD, NUMBER_WORDS, decade_start, spoken_year, word
 _N = NUMBER_WORDS
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
 _DECADES = "vingt|trente|quarante|cinquante|soixante|quatre-vingt"
+_SEASONS = "l'été|l'hiver|l'automne|au printemps|le printemps|printemps"
 _UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
 _UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
 _PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, " 40": 1939, "libération": 1944,
                  "occupation": 1940, "soixante-huit": 1968}
+#: The years just before and just after a war or the Occupation (« avant / après la guerre de quarante »).
+_AROUND_WAR = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945)}
 #: A number followed by a unit or a counted noun is a quantity ("quarante voix", "mille personnes"), not a year.
-_NOT_QUANTITY = (r"(?!\s*(?:%|pour ?cents?|ans?\b|années?|mois|semaines?|jours?|heures?|minutes?|secondes?|"
+_NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*(?:%|pour ?cents?|ans?\b|années?|mois|semaines?|jours?|heures?|minutes?|secondes?|"
                  r"personnes?|gens|habitants?|voix|votes?|euros?|francs?|salariés?|adhérents?|emplois?|élèves?|"
                  r"enfants?|fois|kilo|km|mètres?|m²|hectares?|places?|logements?|familles?|membres?|000))")
 #: A year right after "loi (du ...) de", "décret", "article": a legal reference, not an event of the story.
@@ -58,7 +61,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
     ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
              rf"\b{_NOT_QUANTITY}"),
-    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS})) (?P<n>(?>{_N}))\b{_NOT_QUANTITY}"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS}|{_SEASONS})) (?P<n>(?>{_N}))\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
              rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
              rf"\b{_NOT_QUANTITY}"),
@@ -415,10 +418,27 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
             elif kind == "period":
                 value = m.group().lower()
                 year = next((y for key, y in _PERIOD_YEARS.items() if key in value), None)
+                if year in _AROUND_WAR and value.startswith(("après ", "avant ")):
+                    # « après la guerre de quatorze »: after its end (1919), not its first year
+                    year = _AROUND_WAR[year][value.startswith("après ")]
             taken.append((s, e))
             found.append((s, e, kind, value, year))
     found.sort()
-    return found
+    return [f for f, nxt in zip(found, found[1:] + [None]) if not _corrected(text, f, nxt)]
+
+
+#: What a speaker says between a year and its correction: « en deux mille treize en oui en deux
+#: mille six », « en soixante-dix non soixante-douze », « en quatre-vingt pardon en quatre-vingt-un ».
+_CORRECTION_GAP = re.compile(r"\s*(?:[,;]\s*)?(?:(?:en|non|oui|pardon|enfin|ou plutôt|plutôt|je veux dire|je crois)\b\s*,?\s*)+",
+                             re.IGNORECASE)
+
+
+def _corrected(text: str, expr: tuple, following: tuple | None) -> bool:
+    """A year said and at once replaced by another (a self-correction, not a list or a range)."""
+    if following is None or expr[2] != "year" or following[2] != "year":
+        return False
+    gap = text[expr[1]:following[0]]
+    return bool(gap.strip()) and _CORRECTION_GAP.fullmatch(gap) is not None
 
 
 def _year_shift(value: str | None) -> int | None:
@@ -521,8 +541,11 @@ def _nearest_to_event(expressions: list[TimeExpression], tp: TurningPoint, sente
     sent, span = sentence
     head = (tp.evidence or "").split(";", 1)[0]
     words = {w for part in head.split(":", 1)[-1].split(",") for w in part.lower().split()}
-    where = [sent.start + tok.idx - span.start_char for tok in span
-             if tok.lemma_.lower() in words or tok.lower_ in words]
+    hits = [tok for tok in span if tok.lemma_.lower() in words or tok.lower_ in words]
+    # the event's own words (« venue », « mariée »), not the function words or the place names
+    # a pattern matched with them (« à Paris » of where one lived before)
+    events = [tok for tok in hits if tok.pos_ in ("VERB", "NOUN") and not tok.is_stop]
+    where = [sent.start + tok.idx - span.start_char for tok in events or hits]
     if not where:
         return expressions[-1]
     return min(expressions, key=lambda te: min(abs(te.start - w) if w < te.start else max(0, w - te.end)
