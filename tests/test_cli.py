@@ -72,3 +72,29 @@ def test_code_command_prints_codes_with_evidence():
                                          "pour la SCIC du tiers-lieu."])
     assert result.exit_code == 0, result.output
     assert "pouvoirs_publics" in result.output and "élus" in result.output
+
+
+def test_turning_points_command_gives_the_line_of_each_moment(shared_dir, tmp_path):
+    """The check's input shape: one sentence per line, `Speaker : text`; every row's line holds
+    its sentence, and a bad file is named without stopping the others."""
+    story = shared_dir / "corpora/parisstories/2019_mauriceAventure.txt"
+    (tmp_path / "stories").mkdir()
+    dialogue = tmp_path / "stories" / "dialogue.txt"
+    lines = ["Enquêteur : et comment vous êtes arrivée dans le quartier ?"] + [
+        f"Ana : {line}" for line in story.read_text(encoding="utf-8").splitlines()]
+    dialogue.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "stories" / "vide.txt").write_bytes(b"")
+    result = runner.invoke(app, ["turning-points", "--tsv", str(tmp_path / "stories")])
+    assert result.exit_code == 1  # one unreadable file
+    out = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "vide.txt" in out and "empty" in out
+    rows = [r.split("\t") for r in result.stdout.splitlines()[1:] if r.startswith(str(dialogue))]
+    assert 2 <= len(rows) <= 8
+    for _, line, tp_type, _, score, _, text in rows:
+        held = lines[int(line) - 1]
+        assert held.startswith("Ana : ") and " ".join(text.split())[:40] in " ".join(held.split()), (line, text)
+        assert float(score) > 0 and tp_type in {"rencontre", "rupture", "decision", "revelation", "resolution",
+                                                "mobilite"}
+    assert "1" not in {r[1] for r in rows}  # the interviewer's question is never a turning point
+    # the narrator meets the girl who takes them to Mauritius: line 1 of the story, line 2 here
+    assert "2" in {r[1] for r in rows}

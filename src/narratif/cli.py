@@ -149,6 +149,52 @@ def code(
     out_console.print(table)
 
 
+@app.command("turning-points")
+def turning_points(
+    inputs: List[Path] = typer.Argument(..., help="Story or interview files or folders (.txt: one sentence or turn "
+                                        "per line, `Speaker : text` when the speaker is known)."),
+    tsv: bool = typer.Option(False, "--tsv", help="Tab-separated rows (file, line, type, polarity, score, year, "
+                             "text) instead of a table."),
+) -> None:
+    """Print the turning points of each file with their line, type, year and evidence (no store written)."""
+    import pandas as pd
+
+    from .ingest import iter_input_files
+    from .nlp import load_nlp
+    from .timeline import story_turning_points
+
+    nlp = load_nlp()
+    files = list(iter_input_files(inputs))
+    failed = 0
+    if tsv:
+        typer.echo("file\tline\ttype\tpolarity\tscore\tyear\ttext")
+    for path in files:
+        try:
+            df = story_turning_points(path, nlp=nlp)
+        except (ValueError, OSError) as exc:
+            console.print(f"{exc}" if str(path) in str(exc) else f"{path}: {exc}", style="red", markup=False)
+            failed += 1
+            continue
+        if tsv:
+            for row in df.itertuples():
+                year = "" if pd.isna(row.year) else str(row.year)
+                text = " ".join(row.text.split())
+                polarity = "" if pd.isna(row.polarity) else row.polarity
+                typer.echo(f"{path}\t{row.line}\t{row.type}\t{polarity}\t{row.score:.2f}\t{year}\t{text}")
+            continue
+        table = Table(title=f"{path} — {len(df)} turning points", show_lines=False)
+        for col in ("line", "type", "polarity", "year", "score", "text", "evidence"):
+            table.add_column(col, overflow="fold")
+        for row in df.itertuples():
+            year = "" if pd.isna(row.year) else str(row.year)
+            table.add_row(str(row.line), row.type, "" if pd.isna(row.polarity) else row.polarity, year,
+                          f"{row.score:.2f}", row.text,
+                          row.evidence)
+        out_console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def train(
     codings: Path = typer.Argument(..., help="Validated codings: CSV (text, code, accepted) or a reviewed .qdpx."),
