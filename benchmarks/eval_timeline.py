@@ -1,8 +1,10 @@
 """Evaluate timeline extraction (temporal expressions and their years) against hand annotation.
 
 Gold: ``tests/data/timeline/cfpp2000-passages/<passage>.tsv`` (development: the patterns
-were revised against it) and ``cfpp2000-passages-heldout/`` (20 other passages, annotated by
-another annotator after the revision; ``--heldout``) — ``line  expression  kind
+were revised against it), ``cfpp2000-passages-heldout/`` (20 other passages, annotated by
+another annotator after the revision; ``--heldout``) and ``cfpp2000-passages-blind/`` (24 more
+passages annotated by two more annotators after ``GUIDE.md`` was written, never used to
+revise the patterns; ``--blind``) — ``line  expression  kind
 year  note`` over CFPP2000 passages (one speaker turn per line, rebuilt from
 ``../shared`` by ``scripts/cfpp_passages.py``); ``expression`` is an exact substring of the
 line, ``kind`` one of year / decade / age / date / relative / period, ``year`` the calendar
@@ -30,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "timeline" / "cfpp2000-passages"
 HELDOUT = ROOT / "tests" / "data" / "timeline" / "cfpp2000-passages-heldout"
+BLIND = ROOT / "tests" / "data" / "timeline" / "cfpp2000-passages-blind"
 COMPARED_KINDS = {"year", "decade", "age", "date", "relative", "period"}
 
 
@@ -133,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--details", action="store_true", help="print misses, false alarms and wrong years")
     ap.add_argument("--heldout", action="store_true",
                     help="score the 20 held-out passages (annotated after the patterns were revised) instead")
+    ap.add_argument("--blind", action="store_true",
+                    help="score the 24 blind passages (annotated with GUIDE.md, never used to revise the patterns)")
     args = ap.parse_args(argv)
-    for k, v in evaluate(args.shared, args.details, HELDOUT if args.heldout else GOLD).items():
+    for k, v in evaluate(args.shared, args.details, BLIND if args.blind else HELDOUT if args.heldout else GOLD).items():
         print(f"{k}: {v}")
     return 0
 

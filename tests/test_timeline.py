@@ -174,11 +174,15 @@ def test_timeline_against_hand_annotation(shared_dir):
 
     result = eval_timeline.evaluate(shared_dir)
     assert result["passages"] == 25 and result["gold"] >= 150
-    assert result["P"] >= 0.85 and result["F1"] >= 0.65
+    # P fell from 0.93 to 0.76 when back-references (« à l'époque ») and school years (« en
+    # primaire ») became periods: this annotator left them out, the guide and two others did not
+    assert result["P"] >= 0.7 and result["F1"] >= 0.65
     assert result["year_accuracy"] >= 0.8
+    blind = eval_timeline.evaluate(shared_dir, gold_dir=eval_timeline.BLIND)  # annotated with GUIDE.md
+    assert blind["passages"] == 24 and blind["P"] >= 0.8 and blind["F1"] >= 0.4
 
 
-@pytest.mark.parametrize("folder", ["cfpp2000-passages", "cfpp2000-passages-heldout"])
+@pytest.mark.parametrize("folder", ["cfpp2000-passages", "cfpp2000-passages-heldout", "cfpp2000-passages-blind"])
 def test_timeline_annotations_are_valid(shared_dir, tmp_path, folder):
     import csv
     import sys
@@ -269,7 +273,7 @@ def test_real_decade_split_by_the_parser_and_a_hedge(nlp, shared_dir):
     ("à vingt ans je suis parti", 1970),
 ])
 def test_an_age_dates_only_the_narrators_life(text, year):
-    [(_, _, kind, _, got)] = find_expressions(text, birth_year=1950, orientation="past")
+    [(_, _, kind, _, got)] = [f for f in find_expressions(text, birth_year=1950, orientation="past") if f[2] == "age"]
     assert kind == "age" and got == year
 
 
@@ -331,6 +335,45 @@ def test_a_range_dates_the_event_said_with_its_end(nlp, tmp_path):
         "soixante-seize date à laquelle je me suis mariée et je suis venue rejoindre Bernard dans le douzième",
         "Micheline : il faisait beau."])
     assert next(t for t in tps if "mariée" in t.text).year == 1976
+
+
+@pytest.mark.parametrize("text,orient,expected", [
+    ("je suis arrivé ici il y a trente ans", "past", [("relative", "now-30y")]),
+    ("y a une quinzaine d'années on a ouvert le café", "past", [("relative", "now-15y")]),
+    ("l'an dernier on est partis en Bretagne", "past", [("relative", "now-1y")]),
+    ("cette année j'ai un prof qui me passionne", "present", [("relative", "now+0y")]),
+    ("cette année-là il a beaucoup plu", "past", [("relative", "+0y")]),  # the story's year, not the interview's
+    ("dans dix ans je serai à la retraite", "future", [("relative", "now+10y")]),
+    ("juste après mon bac je suis partie à Lyon", "past", [("relative", "after")]),
+    ("avant de me marier j'habitais rue de la Roquette", "past", [("relative", "before")]),
+    ("quand j'étais toute petite on allait au square", "past", [("period", "quand j'étais toute petite")]),
+    ("depuis que je suis petite je connais le quartier", "present", [("period", "depuis que je suis petite")]),
+    ("pendant toute mon enfance on a vécu là", "past", [("period", "toute mon enfance")]),
+    ("en CE2 j'ai changé d'école", "past", [("period", "en ce2")]),
+    ("quand on s'est mariés on est venus ici", "past", [("period", "quand on s'est mariés")]),
+    ("à l'époque c'était un quartier ouvrier", "past", [("period", "à l'époque")]),
+    ("au mois d'août on est partis", "past", [("date", "août")]),
+    ("en été c'est pollué", "present", []),  # a habit, not a date
+    ("tous les mois de septembre on repart", "past", []),
+    ("ça fait vingt ans que j'habite ici", "present", [("duration", "for:20y")]),
+])
+def test_deictic_relatives_periods_of_life_and_months(text, orient, expected):
+    assert [(k, v) for _, _, k, v, _ in find_expressions(text, orientation=orient)] == expected
+
+
+def test_years_counted_back_from_the_interview(nlp, tmp_path):
+    """« il y a trente ans » is the interview year − 30: the year given, or birth year + age
+    at the interview (CFPP2000's register gives both)."""
+    path = tmp_path / "recit.txt"
+    path.write_text("Ana : je suis arrivée dans le quartier il y a trente ans.\n"
+                    "Ana : l'an dernier ma fille est partie.\n"
+                    "Ana : cette année-là il a beaucoup plu.\n", encoding="utf-8")
+    for attributes, ref in (({"birth_year": 1950, "age": 58}, 2008), ({"interview_year": 2010, "age": 58}, 2010),
+                            ({"annee de naissance": "1950"}, None)):
+        doc = ingest_file(path, attributes)
+        tl = extract_timeline(doc, parse_document(nlp, doc))
+        years = [t.year for t in tl if t.kind == "relative"]
+        assert years == ([ref - 30, ref - 1, ref - 1] if ref else [None, None, None]), (attributes, years)
 
 
 def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):

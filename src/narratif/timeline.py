@@ -68,9 +68,22 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
              rf"(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{_NOT_QUANTITY}"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
+    # counted back from the interview (deictic): « il y a trente ans », « l'an dernier », « cette année »
+    ("relative", rf"\b(?:il )?y a (?:(?P<n>{_N}) |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
+                 rf"quarantaine|cinquantaine|soixantaine) d'|quelques |plusieurs )(?:ans|années)\b"
+                 r"|\b(?:l'an dernier|l'an passé|l'année dernière|l'année passée|l'année prochaine|"
+                 r"cette année(?!-là| où)|l'(?:été|hiver|automne) dernier|le printemps dernier|la semaine dernière|"
+                 r"le mois dernier|(?:il )?y a pas (?:si |très |trop )?longtemps)\b"
+                 rf"|\bdans (?P<n2>{_N}) ans\b"),
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
-                 r"l'année dernière|l'année prochaine|cette année-là|ce jour-là|à ce moment-là|"
+                 r"cette année-là|ce jour-là|à ce moment-là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
+    # after or before a stage of life: « après mon bac », « avant de me marier »
+    ("relative", r"\b(?:(?:juste |tout de suite |peu )?(?:après|avant) (?:mon|ma|mes|son|sa|ses|notre|nos|le|la|les) "
+                 r"(?:bac|baccalauréat|brevet|études|mariage|divorce|retraite|service(?: militaire)?|"
+                 r"licence|diplôme|naissance|arrivée|départ|déménagement|premier enfant|premier boulot|"
+                 r"premier travail)\b|"
+                 r"\b(?:avant|après) (?:de )?(?:me|nous|se|m'|s') ?(?:marier|mariés?|installer|installés?)\b)"),
     ("relative", r"\b(?:(?:un (?:petit )?peu|beaucoup|quelque temps) (?:plus tard|après(?! (?:la|le|les|l'|son|sa|ses|mon|ma|mes)\b))|"
                  r"bien plus tard|(?:quelques|plusieurs) (?:jours|semaines|mois|années|ans) plus tard)\b"),
     ("period", r"\b(?:pendant |après |avant |depuis |dans )?la (?:guerre(?: de (?:quatorze|quarante|14|39|40))?|libération|"
@@ -79,8 +92,24 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|plus jeunes?|gamine?s?|enfants?|étudiante?s?|"
                r"adolescente?s?|au lycée|au collège|à l'école(?: primaire)?|à la fac|en fac)\b"
                r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:ici|en france)\b)?"
-               r"|\bpendant (?:mon|ma|mes) (?:enfance|jeunesse|études|adolescence)\b"),
-    ("duration", rf"\b(?:pendant|depuis|ça fait|il y a) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
+               r"|\b(?:pendant|durant|dans|toute) (?:mon|ma|mes|son|sa|ses|notre|leur) (?:enfance|jeunesse|études|"
+               r"adolescence|scolarité|vie active|carrière)\b"
+               r"|\ben (?:CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|"
+               r"maternelle|primaire|prépa|classe prépa|fac|licence|master|BTS|IUT|apprentissage)\b"
+               r"|\b(?:quand|lorsque|depuis que) (?:j'étais|on était|nous étions|il était|elle était|je suis|"
+               r"j'suis|on est) (?:tout |toute )?"
+               r"(?:bébé|petite?|gamine?|célibataire|lycéenne?|collégienne?|étudiante?|apprentie?|ado)\b"
+               r"|\b(?:à l'époque|à cette époque(?:-là)?|à mon époque|de mon temps|en ce temps-là|dans le temps)\b"
+               r"|\b(?:quand|lorsque) (?:je|j'|on|nous|il|elle|ils|elles) ?(?:me |m'|nous |s'|se )?"
+               r"(?:suis|est|sommes|sont|ai|a|avons|ont) (?:\w+ )?"
+               r"(?:arrivée?s?|partie?s?|venue?s?|née?s?|mariée?s?|installée?s?|rencontrée?s?|"
+               r"rencontré|quitté|commencé|changé|perdu|eu (?:mon|ma|mes|le|la|les|un|une)|fini|terminé|"
+               r"déménagé|emménagé|divorcée?s?|retraitée?s?|pris (?:ma|sa|leur) retraite)\b"
+               r"|\ben (?:me |nous |se )?(?:mariant|arrivant|partant|quittant|déménageant)\b"),
+    ("duration", rf"\b(?:pendant|depuis|ça fait) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
+    # a month or a season without a day (« en juillet », « au mois d'août », « l'été soixante-deux » is a year above)
+    ("date", rf"\b(?:en|au mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{_MONTHS})\b"
+             rf"|\b(?:en été|en hiver|en automne|au printemps|cet été|cet hiver|cet automne|ce printemps)\b"),
 ]]
 
 _FUTURE_MARKERS = re.compile(r"\b(?:demain|plus tard|bientôt|l'année prochaine|à l'avenir|je vais|on va|"
@@ -137,6 +166,9 @@ def orientation(span: Span) -> str:
 
 
 def _reference_year(document: Document) -> int | None:
+    """The year of the interview: « il y a vingt ans », « l'an dernier » count back from it.
+    An explicit interview year or date, else the narrator's birth year plus their age (CFPP2000's
+    register gives both, and the age is the one at the interview)."""
     a = document.attributes or {}
     for key in ("year", "interview_year", "date"):
         v = a.get(key)
@@ -145,6 +177,12 @@ def _reference_year(document: Document) -> int | None:
         m = re.search(r"(19|20)\d\d", str(v))
         if m:
             return int(m.group())
+    folded = {_fold_key(k): v for k, v in a.items() if v not in (None, "") and v == v}
+    birth = next((int(m.group()) for k in BIRTH_KEYS if (m := re.search(r"(18|19|20)\d\d", str(folded.get(k, ""))))),
+                 None)
+    age = re.fullmatch(r"\s*(\d{1,3})(?:\.0)?\s*", str(folded.get("age", "")))
+    if birth and age and 0 < int(age.group(1)) < 120:
+        return birth + int(age.group(1))
     return None
 
 
@@ -278,7 +316,12 @@ _TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.I
 _TRIGGER_RE = re.compile(
     rf"\d|\b(?:{NUMBER_WORD}|années?|ans|mois|semaines|jours|âge|{_MONTHS}|guerre|libération|occupation|"
     r"tard|tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
-    r"précédente|suivante|dernière|prochaine|premier|1er)\b",
+    r"précédente|suivante|dernière|prochaine|premier|1er|an|dernier|passée?|époque|temps|enfance|jeunesse|"
+    r"adolescence|scolarité|carrière|vie|été|hiver|automne|printemps|bac|baccalauréat|brevet|études|mariage|"
+    r"divorce|retraite|service|licence|diplôme|naissance|arrivée|départ|déménagement|marier|mariant|arrivant|"
+    r"partant|quittant|déménageant|installer|installés?|longtemps|semaine|mois|CP|CE1|CE2|CM1|CM2|sixième|"
+    r"cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|prépa|fac|master|BTS|IUT|"
+    r"apprentissage|petite?|bébé|gamine?|célibataire|ado|lycéenne?|collégienne?|étudiante?)\b",
     re.IGNORECASE)
 
 
@@ -386,6 +429,12 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                     taken.append((s2, e))
                     found.append((s2, e, kind, str(y2), y2))
                     e = m.end("n")
+            elif kind == "date" and "d" not in m.groupdict():  # a month or a season, no day
+                if orientation == "present":
+                    continue  # « en été c'est pollué », « en juillet on part »: a habit, not a date
+                if re.match(r"(?:tous|toutes|chaque)\b", text[max(0, s - 12):s].split(" ", 1)[-1].strip() or "-"):
+                    continue
+                value = (m.group("m") or m.group()).lower()
             elif kind == "date":
                 if _LEGAL_REFERENCE.search(text[:s]):
                     continue
@@ -395,6 +444,11 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if d is None or not 1 <= d <= 31:
                     continue  # "avril quarante-trois": a month and a year, not a day
                 value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
+            elif kind == "relative" and (deictic := _deictic(m)) is not None:
+                value = deictic
+            elif kind == "relative" and re.match(r"(?:juste |tout de suite |peu )?(?:après|avant)\b", m.group(),
+                                                 re.IGNORECASE) and not re.search(r"\d|an\b|ans\b|année", m.group()):
+                value = "after" if "après" in m.group().lower() else "before"  # « après mon bac »: no year of its own
             elif kind in ("relative", "duration"):
                 unit = (m.groupdict().get("u") or "").lower()
                 sign = -1 if re.search(r"avant|auparavant|plus tôt|précédente|d'avant|dernière|il y a", m.group(),
@@ -441,6 +495,45 @@ def _corrected(text: str, expr: tuple, following: tuple | None) -> bool:
     return bool(gap.strip()) and _CORRECTION_GAP.fullmatch(gap) is not None
 
 
+_APPROX = {"dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "quarantaine": 40,
+           "cinquantaine": 50, "soixantaine": 60}
+
+
+def _deictic(m: re.Match) -> str | None:
+    """The value of a time counted from the interview: ``now-30y`` (« il y a trente ans »),
+    ``now-1y`` (« l'an dernier »), ``now+0y`` (« cette année »); ``now-?`` when the span is vague."""
+    low = m.group().lower()
+    if "-là" in low:
+        return None  # « cette année-là »: the story's year, not the interview's
+    if low.startswith("dans "):
+        n = _n(m, "n2")
+        return f"now+{n}y" if n is not None else None  # « dans dix ans »
+    if re.search(r"\by a pas\b", low):
+        return "now-?"  # « il y a pas longtemps »
+    if re.search(r"\by a\b", low):
+        n = _n(m)
+        approx = m.groupdict().get("approx")
+        count = n if n is not None else _APPROX.get((approx or "").lower())
+        return f"now-{count}y" if count else "now-?"
+    if re.search(r"l'an dernier|l'an passé|l'année dernière|l'année passée", low):
+        return "now-1y"
+    if "prochaine" in low:
+        return "now+1y"
+    if low.startswith("cette année"):
+        return "now+0y"
+    if "dernier" in low or "dernière" in low:
+        return "now-?"  # « l'été dernier »: this year or the last, depending on when it is said
+    return None
+
+
+def _deictic_year(value: str | None, reference_year: int | None) -> int | None:
+    """``now-30y`` → the interview year − 30 (None without an interview year)."""
+    m = re.fullmatch(r"now([+-])(\d+)y", value or "")
+    if not m or reference_year is None:
+        return None
+    return reference_year + int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+
+
 def _year_shift(value: str | None) -> int | None:
     """``"+2y"`` → 2; finer units (``"-3m"``, ``"+2d"``) → 0; anything else → None."""
     m = re.fullmatch(r"([+-])(\d+)([ymwd])", value or "")
@@ -474,8 +567,11 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 shift = _year_shift(value) if kind == "relative" else None
                 if shift is not None and who in last_year and sent.sent_id - last_year[who][1] <= ANCHOR_REACH:
                     year = last_year[who][0] + shift
+                elif kind == "relative" and (value or "").startswith("now"):
+                    year = _deictic_year(value, ref)
                 # a decade ("dans les années soixante-dix" → 1970) is too loose to count years from
-                if year is not None and (kind in ("year", "date", "age") or (value or "").startswith("~")):
+                # (a year counted back from the interview, « il y a trente ans », anchors too)
+                if year is not None and (kind in ("year", "date", "age") or (value or "").startswith(("~", "now"))):
                     last_year[who] = (year, sent.sent_id)
                 te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,
                                     end=sent.start + e, expression=sent.text[s:e], kind=kind, value=value,
