@@ -161,7 +161,7 @@ def turning_points(
 
     from .ingest import iter_input_files
     from .nlp import load_nlp
-    from .timeline import story_turning_points
+    from .turning_points import story_turning_points
 
     nlp = load_nlp()
     files = list(iter_input_files(inputs))

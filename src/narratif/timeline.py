@@ -33,7 +33,9 @@ _PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, "
 #: The years just before and just after a war or the Occupation (« avant / après la guerre de quarante »).
 _AROUND_WAR = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945)}
 #: A number followed by a unit or a counted noun is a quantity ("quarante voix", "mille personnes"), not a year.
-_NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*(?:%|pour ?cents?|ans?\b|années?|mois|semaines?|jours?|heures?|minutes?|secondes?|"
+#: « vingt ou trente ans », « de vingt à trente ans »: the unit may follow a second number.
+_NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*"
+                 r"(?:%|pour ?cents?|ans?\b|années?|mois|semaines?|jours?|heures?|minutes?|secondes?|"
                  r"personnes?|gens|habitants?|voix|votes?|euros?|francs?|salariés?|adhérents?|emplois?|élèves?|"
                  r"enfants?|fois|kilo|km|mètres?|m²|hectares?|places?|logements?|familles?|membres?|000))")
 #: A year right after "loi (du ...) de", "décret", "article": a legal reference, not an event of the story.
@@ -432,8 +434,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
             elif kind == "date" and "d" not in m.groupdict():  # a month or a season, no day
                 if orientation == "present":
                     continue  # « en été c'est pollué », « en juillet on part »: a habit, not a date
-                if re.match(r"(?:tous|toutes|chaque)\b", text[max(0, s - 12):s].split(" ", 1)[-1].strip() or "-"):
-                    continue
+                if re.search(r"\b(?:tous|toutes|chaque)\b[^.,;]{0,20}$", text[max(0, s - 25):s], re.IGNORECASE):
+                    continue  # « tous les ans en juillet »
                 value = (m.group("m") or m.group()).lower()
             elif kind == "date":
                 if _LEGAL_REFERENCE.search(text[:s]):
@@ -483,8 +485,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
 
 #: What a speaker says between a year and its correction: « en deux mille treize en oui en deux
 #: mille six », « en soixante-dix non soixante-douze », « en quatre-vingt pardon en quatre-vingt-un ».
-_CORRECTION_GAP = re.compile(r"\s*(?:[,;]\s*)?(?:(?:en|non|oui|pardon|enfin|ou plutôt|plutôt|je veux dire|je crois)\b\s*,?\s*)+",
-                             re.IGNORECASE)
+_CORRECTION_GAP = re.compile(
+    r"\s*(?:[,;]\s*)?(?:(?:en|non|oui|pardon|enfin|ou plutôt|plutôt|je veux dire|je crois)\b\s*,?\s*)+", re.IGNORECASE)
 
 
 def _corrected(text: str, expr: tuple, following: tuple | None) -> bool:
@@ -662,34 +664,3 @@ def life_course(turning_points: list[TurningPoint]) -> list[TurningPoint]:
         keyed.append(((current if current is not None else -10**6), i, tp))
     return [tp for _, _, tp in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
-
-def story_turning_points(path, *, nlp=None, attributes: dict | None = None):
-    """The turning points of one story file, dated and with their line, as a run finds them:
-    a quick look at a story (``narratif turning-points``), and the shape of the check on
-    one-sentence-per-line stories (``line`` is 1-based in the file's text).
-
-    Returns a DataFrame: line, sent_id, speaker, type, polarity, score, year, time_anchor,
-    text, evidence — in text order. Raises ``ValueError`` naming the file when it cannot be read.
-    """
-    from pathlib import Path
-
-    import pandas as pd
-
-    from .ingest import ingest_file
-    from .nlp import load_nlp, parse_document
-    from .turning_points import detect_turning_points
-
-    path = Path(path)
-    document = ingest_file(path, attributes)
-    if not document.ok:
-        raise ValueError(f"{path}: {document.error}")
-    parsed = parse_document(nlp or load_nlp(), document)
-    tps = anchor_turning_points(detect_turning_points(document, parsed), extract_timeline(document, parsed), parsed)
-    speaker = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
-    line_starts = [0] + [i + 1 for i, c in enumerate(document.text) if c == "\n"]
-    rows = [{"line": bisect_right(line_starts, tp.start), "sent_id": tp.sent_id, "speaker": speaker.get(tp.sent_id),
-             "type": tp.type, "polarity": tp.polarity, "score": tp.score, "year": tp.year,
-             "time_anchor": tp.time_anchor, "text": tp.text, "evidence": tp.evidence}
-            for tp in sorted(tps, key=lambda t: t.sent_id)]
-    columns = ["line", "sent_id", "speaker", "type", "polarity", "score", "year", "time_anchor", "text", "evidence"]
-    return pd.DataFrame(rows, columns=columns).astype({"year": "Int64"})
