@@ -318,12 +318,12 @@ _TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.I
 _TRIGGER_RE = re.compile(
     rf"\d|\b(?:{NUMBER_WORD}|années?|ans|mois|semaines|jours|âge|{_MONTHS}|guerre|libération|occupation|"
     r"tard|tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
-    r"précédente|suivante|dernière|prochaine|premier|1er|an|dernier|passée?|époque|temps|enfance|jeunesse|"
-    r"adolescence|scolarité|carrière|vie|été|hiver|automne|printemps|bac|baccalauréat|brevet|études|mariage|"
-    r"divorce|retraite|service|licence|diplôme|naissance|arrivée|départ|déménagement|marier|mariant|arrivant|"
-    r"partant|quittant|déménageant|installer|installés?|longtemps|semaine|mois|CP|CE1|CE2|CM1|CM2|sixième|"
-    r"cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|prépa|fac|master|BTS|IUT|"
-    r"apprentissage|petite?|bébé|gamine?|célibataire|ado|lycéenne?|collégienne?|étudiante?)\b",
+    r"précédente|suivante|dernière|prochaine|premier|1er|dernier|époque|enfance|jeunesse|adolescence|"
+    r"scolarité|carrière|hiver|automne|printemps|mariant|arrivant|partant|quittant|déménageant|longtemps|"
+    r"CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|prépa|"
+    r"fac|licence|master|BTS|IUT|apprentissage)\b"
+    # frequent words only in the phrases that make them temporal (« a été », « la vie », « le temps de »)
+    r"|\b(?:l'|en |cet )été\b|\bl'an\b|\b(?:mon|ce|le) temps\b|\bdepuis que\b",
     re.IGNORECASE)
 
 
