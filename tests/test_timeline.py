@@ -376,6 +376,21 @@ def test_years_counted_back_from_the_interview(nlp, tmp_path):
         assert years == ([ref - 30, ref - 1, ref - 1] if ref else [None, None, None]), (attributes, years)
 
 
+def test_years_after_a_named_event_are_not_counted_from_the_last_date(nlp, tmp_path):
+    """Seen in the sample monograph: « Sept ans après la création de la SCIC » came out as
+    2033, counted from a target year (« d'ici 2026 ») said just before."""
+    path = tmp_path / "monographie.txt"
+    path.write_text("La SCIC est créée en 2019.\n\nLes acteurs se sont fixé l'objectif de l'autofinancement en 2026.\n\n"
+                    "Sept ans après la création de la SCIC, la dynamique a produit des résultats.\n\n"
+                    "Deux ans après, la commune a rejoint le projet.\n\n"
+                    "Le territoire a connu depuis les années quatre-vingt-dix un double mouvement.\n", encoding="utf-8")
+    doc = ingest_file(path)
+    tl = {t.expression: t for t in extract_timeline(doc, parse_document(nlp, doc))}
+    assert tl["Sept ans après"].value == "event+7y" and tl["Sept ans après"].year is None
+    assert tl["Deux ans après"].year == 2028  # counted from the last date said, as before
+    assert tl["depuis les années quatre-vingt-dix"].year == 1990  # « un » is the article of what follows
+
+
 def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):
     path = tmp_path / "recit.txt"
     path.write_text("Ana : mes parents sont arrivés dans les années soixante-dix.\n"

@@ -51,7 +51,7 @@ TP_ANCHOR_REACH = 6
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
     ("decade", rf"\b(?:(?:dans |pendant |depuis )?les|(?:(?:à |vers )?la |le |au |en )?(?:fin|début|milieu) des)"
-               rf" années (?P<n>{_N}|\d\d(?:\d\d)?)\b"),
+               rf" années (?P<n>{_N}(?<! un)(?<! une)|\d\d(?:\d\d)?)\b"),
     ("age", rf"\b(?:(?:à|vers|jusqu'à) (?:l'âge (?:de |d')|mes |ses |leurs |nos )?|"
             rf"(?:dès|depuis|avant|après|en) (?:l'âge (?:de |d')|mes |ses |leurs |nos ))"
             rf"(?P<n>{_N})(?:(?: ou (?:à )?| à | )(?P<n2>{_N}))? ans\b"),
@@ -69,6 +69,9 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
              rf"\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
              rf"(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{_NOT_QUANTITY}"),
+    # « sept ans après la création de la SCIC »: counted from a named event, not from the last date said
+    ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?P<evt>après|avant)"
+                 r"(?= (?:la|le|les|l'|son|sa|ses|mon|ma|mes|notre|nos|leur|leurs|cette|ce|cet)\b)"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     # counted back from the interview (deictic): « il y a trente ans », « l'an dernier », « cette année »
     ("relative", rf"\b(?:il )?y a (?:(?P<n>{_N}) |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
@@ -446,6 +449,10 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if d is None or not 1 <= d <= 31:
                     continue  # "avril quarante-trois": a month and a year, not a day
                 value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
+            elif kind == "relative" and m.groupdict().get("evt"):
+                sign = "+" if m.group("evt").lower() == "après" else "-"
+                unit = m.group("u").lower()
+                value = f"event{sign}{n if n is not None else '?'}{'y' if unit in _UNIT_YEARS else _UNIT_CODE[unit]}"
             elif kind == "relative" and (deictic := _deictic(m)) is not None:
                 value = deictic
             elif kind == "relative" and re.match(r"(?:juste |tout de suite |peu )?(?:après|avant)\b", m.group(),
