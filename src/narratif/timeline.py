@@ -41,16 +41,25 @@ _NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*"
 #: A year right after "loi (du ...) de", "décret", "article": a legal reference, not an event of the story.
 _LEGAL_REFERENCE = re.compile(r"\b(?:loi|décret|ordonnance|circulaire|article|arrêté)(?:\s+[\w'-]+){0,4}\s+(?:de|du|n°)?\s*$",
                               re.IGNORECASE)
-#: How far (in sentences of the same speaker) an anchor still resolves relative expressions.
-ANCHOR_REACH = 25
+#: How far (in sentences of the same speaker) an anchor still resolves relative expressions. A
+#: review of 5 CFPP2000 interviews found the relatives counted from a year 18 and 24 sentences
+#: back wrong (an unrelated date), those up to 15 back right: few cases, so a cautious cut.
+ANCHOR_REACH = 15
 #: How far back (in sentences) a date still dates a turning point. On 218 CFPP2000 turning
 #: points dated blind by annotators (``benchmarks/tp_years/``), 25 sentences dated more of them
 #: but wrongly one time in two; 6 keeps most of the right years and halves the wrong ones.
 TP_ANCHOR_REACH = 6
 
+#: A bare school year (« en CE2 », « je suis passée en cinquième ») places a story only in a past
+#: sentence, and not after a verb of going there in general (« il va entrer en sixième », « ils
+#: arrivent en CP »).
+_SCHOOL_YEAR = re.compile(r"en \w", re.IGNORECASE)
+_DESTINATION = re.compile(r"\b(?:aller|va|vont|entrer|rentrer|passer|passent|arrivent|arrive|été|mettre|envoyer)\s*$",
+                          re.IGNORECASE)
+
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
-    ("decade", rf"\b(?:(?:dans |pendant |depuis )?les|(?:(?:à |vers )?la |le |au |en )?(?:fin|début|milieu) des)"
+    ("decade", rf"\b(?:(?:dans |pendant |depuis )?les|des|(?:(?:à |vers )?la |le |au |en )?(?:fin|début|milieu) des)"
                rf" années (?P<n>{_N}(?<! un)(?<! une)|\d\d(?:\d\d)?)\b"),
     ("age", rf"\b(?:(?:à|vers|jusqu'à) (?:l'âge (?:de |d')|mes |ses |leurs |nos )?|"
             rf"(?:dès|depuis|avant|après|en) (?:l'âge (?:de |d')|mes |ses |leurs |nos ))"
@@ -59,29 +68,33 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
             rf"(?:il|elle|on) a eu|(?:ils|elles) ont eu|(?-i:[A-ZÀ-Ý][\w-]+) a eu) (?P<n>{_N})(?:(?: ou | à | )(?P<n2>{_N}))? ans\b"),
     ("age", rf"\baux alentours de (?P<n>{_N})(?: (?P<n2>{_N}))? ans\b"),
     ("year", rf"\bde (?P<n>1[0-9]\d\d|20\d\d|{_N}) à (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
+    ("year", rf"\bentre (?P<n>1[0-9]\d\d|20\d\d|{_N}) et (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
     # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
     ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
              rf"\b{_NOT_QUANTITY}"),
-    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS}|{_SEASONS})) (?P<n>(?>{_N}))\b{_NOT_QUANTITY}"),
+    ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{_MONTHS}|{_SEASONS})) (?P<n>(?>{_N}))\b"
+             rf"{_NOT_QUANTITY}"),
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
              rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
              rf"\b{_NOT_QUANTITY}"),
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
              rf"(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{_NOT_QUANTITY}"),
-    # « sept ans après la création de la SCIC »: counted from a named event, not from the last date said
+    # « le lendemain de la Communion », « sept ans après la création de la SCIC »: counted from a named
+    # event, not from the last date said
+    ("relative", r"\b(?P<evt2>le lendemain|la veille)(?= (?:de|du|des|d')\b)"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?P<evt>après|avant)"
                  r"(?= (?:la|le|les|l'|son|sa|ses|mon|ma|mes|notre|nos|leur|leurs|cette|ce|cet)\b)"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     # counted back from the interview (deictic): « il y a trente ans », « l'an dernier », « cette année »
-    ("relative", rf"\b(?:il )?y a (?:(?P<n>{_N}) |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
-                 rf"quarantaine|cinquantaine|soixantaine) d'|quelques |plusieurs )(?:ans|années)\b"
+    ("relative", rf"\b(?:il )?y a (?:quelque temps\b|(?:(?P<n>{_N})(?: ou {_N})? |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
+                 rf"quarantaine|cinquantaine|soixantaine) d'|quelques |plusieurs )(?:ans|années)\b)"
                  r"|\b(?:l'an dernier|l'an passé|l'année dernière|l'année passée|l'année prochaine|"
-                 r"cette année(?!-là| où)|l'(?:été|hiver|automne) dernier|le printemps dernier|la semaine dernière|"
-                 r"le mois dernier|(?:il )?y a pas (?:si |très |trop )?longtemps)\b"
+                 r"cette année(?![- ]là| où)|l'(?:été|hiver|automne) dernier|le printemps dernier|la semaine dernière|"
+                 r"le mois dernier|la semaine prochaine|le mois prochain|(?:il )?y a pas (?:si |très |trop )?longtemps)\b"
                  rf"|\bdans (?P<n2>{_N}) ans\b"),
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
-                 r"cette année-là|ce jour-là|à ce moment-là|"
+                 r"cette année[- ]là|ce jour[- ]là|à ce moment[- ]là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
     # after or before a stage of life: « après mon bac », « avant de me marier »
     ("relative", r"\b(?:(?:juste |tout de suite |peu )?(?:après|avant) (?:mon|ma|mes|son|sa|ses|notre|nos|le|la|les) "
@@ -91,7 +104,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                  r"\b(?:avant|après) (?:de )?(?:me|nous|se|m'|s') ?(?:marier|mariés?|installer|installés?)\b)"),
     ("relative", r"\b(?:(?:un (?:petit )?peu|beaucoup|quelque temps) (?:plus tard|après(?! (?:la|le|les|l'|son|sa|ses|mon|ma|mes)\b))|"
                  r"bien plus tard|(?:quelques|plusieurs) (?:jours|semaines|mois|années|ans) plus tard)\b"),
-    ("period", r"\b(?:pendant |après |avant |depuis |dans )?la (?:guerre(?: de (?:quatorze|quarante|14|39|40))?|libération|"
+    ("period", r"\b(?:pendant |après |avant |depuis |dans |(?:à )?la fin de |au début de )?la (?:guerre(?: de (?:quatorze|"
+               r"quarante|14|39|40)| d'algérie| d'indochine)?|libération|"
                r"occupation)\b|\ben (?:mai )?soixante-huit\b|\b(?:après|avant|depuis) (?:mai )?soixante-huit\b"
                r"|\b(?:juste )?(?:avant|après)[- ]guerre\b"
                r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|plus jeunes?|gamine?s?|enfants?|étudiante?s?|"
@@ -99,18 +113,22 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:ici|en france)\b)?"
                r"|\b(?:pendant|durant|dans|toute) (?:mon|ma|mes|son|sa|ses|notre|leur) (?:enfance|jeunesse|études|"
                r"adolescence|scolarité|vie active|carrière)\b"
-               r"|\ben (?:CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|"
+               r"|\b(?:(?:(?:quand |lorsque )?(?:j'étais|il était|elle était|on était|nous étions|ils étaient|"
+               r"elles étaient)|c'était|déjà) )?en (?:CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|"
                r"maternelle|primaire|prépa|classe prépa|fac|licence|master|BTS|IUT|apprentissage)\b"
                r"|\b(?:quand|lorsque|depuis que) (?:j'étais|on était|nous étions|il était|elle était|je suis|"
                r"j'suis|on est) (?:tout |toute )?"
                r"(?:bébé|petite?|gamine?|célibataire|lycéenne?|collégienne?|étudiante?|apprentie?|ado)\b"
-               r"|\b(?:à l'époque|à cette époque(?:-là)?|à mon époque|de mon temps|en ce temps-là|dans le temps)\b"
+               r"|\b(?:à l'époque|à cette époque(?:-là)?|à mon époque|de mon temps|en ce temps[- ]là|dans le temps)\b"
                r"|\b(?:quand|lorsque) (?:je|j'|on|nous|il|elle|ils|elles) ?(?:me |m'|nous |s'|se )?"
                r"(?:suis|est|sommes|sont|ai|a|avons|ont) (?:\w+ )?"
                r"(?:arrivée?s?|partie?s?|venue?s?|née?s?|mariée?s?|installée?s?|rencontrée?s?|"
-               r"rencontré|quitté|commencé|changé|perdu|eu (?:mon|ma|mes|le|la|les|un|une)|fini|terminé|"
+               r"rencontré|quitté|commencé|changé|perdu|eu|fini|terminé|"
                r"déménagé|emménagé|divorcée?s?|retraitée?s?|pris (?:ma|sa|leur) retraite)\b"
-               r"|\ben (?:me |nous |se )?(?:mariant|arrivant|partant|quittant|déménageant)\b"),
+               r"(?: (?:mon|ma|mes|son|sa|ses|leur|leurs|notre|nos|le|la|les|l'|un|une|à|de|d')\s?(?:premiers? |premières? |"
+               r"deux |trois )?[\w'-]+)?"
+               r"|\ben (?:me |nous |se )mariant\b|\ben déménageant\b|\ben (?:arrivant|partant)(?= (?:ici|à|en|au|aux|de|du|chez|"
+               r"dans)\b)|\ben quittant (?:mes|ma|mon|nos|notre|la|le|l')\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
     # a month or a season without a day (« en juillet », « au mois d'août », « l'été soixante-deux » is a year above)
     ("date", rf"\b(?:en|au mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{_MONTHS})\b"
@@ -299,6 +317,10 @@ def _n(m: re.Match, group: str = "n") -> int | None:
     for a, b in parsed:
         if " ".join(b).startswith(" ".join(a)):  # "trente euh trente-cinq" (a restart, not a list)
             return words_to_int(" ".join(b))
+    for a, b in parsed:  # « mille neuf cent soixante soixante et onze »: the year restarted from its tens
+        va, vb = words_to_int(" ".join(a)), words_to_int(" ".join(b))
+        if va >= 1000 and 10 <= vb < 100 and " ".join(b).startswith(a[-1]) and va % 100 <= vb:
+            return va - va % 100 + vb
     if parsed:
         return words_to_int(" ".join(parsed[0][0]))
     while len(words) > 1:
@@ -306,6 +328,16 @@ def _n(m: re.Match, group: str = "n") -> int | None:
         value = words_to_int(" ".join(words))
         if value is not None:
             return value
+    return None
+
+
+def _first_of_decades(words: str) -> int | None:
+    """« soixante soixante-dix » → 60: two decades in a row are a span, not a restart."""
+    w = words.split()
+    for k in range(1, len(w)):
+        a, b = words_to_int(" ".join(w[:k])), words_to_int(" ".join(w[k:]))
+        if a is not None and b is not None and a % 10 == 0 and b % 10 == 0 and 10 <= b - a <= 20:
+            return a
     return None
 
 
@@ -320,13 +352,13 @@ _TOKENS_RE = re.compile(rf"(?P<noise>{_NOISE})|(?P<space>\s+)|\w+|[^\w\s]", re.I
 #: A word every pattern below needs one of (a cheap first look before the full patterns).
 _TRIGGER_RE = re.compile(
     rf"\d|\b(?:{NUMBER_WORD}|années?|ans|mois|semaines|jours|âge|{_MONTHS}|guerre|libération|occupation|"
-    r"tard|tôt|après|avant|auparavant|lendemain|veille|jour-là|moment-là|quand|lorsque|pendant|"
+    r"tard|tôt|après|avant|auparavant|lendemain|veille|jour[- ]là|moment[- ]là|quand|lorsque|pendant|"
     r"précédente|suivante|dernière|prochaine|premier|1er|dernier|époque|enfance|jeunesse|adolescence|"
     r"scolarité|carrière|hiver|automne|printemps|mariant|arrivant|partant|quittant|déménageant|longtemps|"
     r"CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|prépa|"
     r"fac|licence|master|BTS|IUT|apprentissage)\b"
     # frequent words only in the phrases that make them temporal (« a été », « la vie », « le temps de »)
-    r"|\b(?:l'|en |cet )été\b|\bl'an\b|\b(?:mon|ce|le) temps\b|\bdepuis que\b",
+    r"|\b(?:l'|en |cet )été\b|\bl'an\b|\b(?:mon|ce|le|quelque) temps\b|\bdepuis que\b",
     re.IGNORECASE)
 
 
@@ -399,6 +431,7 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
             value, year = None, None
             n = _n(m)
             if kind == "decade":
+                n = _first_of_decades(m.group("n")) or n  # « les années soixante soixante-dix »: from the sixties
                 year = decade_start(n, reference_year=reference_year) if n is not None else None
                 value = f"{str(year)[:3]}X" if year else None
                 if year is None and n is not None and (10 <= n < 100 or 1000 <= n <= 2100):
@@ -409,7 +442,7 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if n is None or not 0 < n < 120:
                     continue
                 value = f"age:{n}"
-                third_person = re.search(r"\b(?:il|elle|on|ils|elles|ses|leurs|\w+ a eu)\b", m.group(), re.IGNORECASE) \
+                third_person = re.search(r"\b(?:il|elle|ils|elles|ses|leurs|\w+ a eu)\b", m.group(), re.IGNORECASE) \
                     and not re.search(r"\bj'", m.group())
                 own = re.search(r"\b(?:j'|j’|je|moi)", m.group(), re.IGNORECASE)
                 year = birth_year + n if birth_year and not third_person and (own or not _someone_else(text, s)) \
@@ -449,6 +482,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if d is None or not 1 <= d <= 31:
                     continue  # "avril quarante-trois": a month and a year, not a day
                 value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
+            elif kind == "relative" and m.groupdict().get("evt2"):
+                value = "event+1d" if "lendemain" in m.group().lower() else "event-1d"
             elif kind == "relative" and m.groupdict().get("evt"):
                 sign = "+" if m.group("evt").lower() == "après" else "-"
                 unit = m.group("u").lower()
@@ -471,13 +506,17 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                     value = "+1y"
                 elif re.search(r"l'année (?:précédente|d'avant)", m.group(), re.IGNORECASE):
                     value = "-1y"
-                elif re.search(r"plus tard|peu après|bien après|beaucoup après|temps après", m.group(), re.IGNORECASE):
+                elif re.search(r"plus tard|peu après|bien après|beaucoup après|temps après|^(?:quelques|plusieurs) ",
+                               m.group(), re.IGNORECASE):
                     value = "later"  # "un peu plus tard": after the anchor, by an unknown span
                 else:
                     value = "+0y" if kind == "relative" else None
                 if kind == "duration":
                     code = "y" if unit in _UNIT_YEARS else _UNIT_CODE.get(unit)
                     value = f"for:{n}{code}" if n is not None and code else None
+            elif kind == "period" and _SCHOOL_YEAR.match(m.group()) and (
+                    orientation != "past" or _DESTINATION.search(text[max(0, s - 25):s])):
+                continue  # « ils arrivent en CP », « je suis rentrée en fac »: a class as a place, not a time
             elif kind == "period":
                 value = m.group().lower()
                 year = next((y for key, y in _PERIOD_YEARS.items() if key in value), None)
@@ -512,12 +551,12 @@ def _deictic(m: re.Match) -> str | None:
     """The value of a time counted from the interview: ``now-30y`` (« il y a trente ans »),
     ``now-1y`` (« l'an dernier »), ``now+0y`` (« cette année »); ``now-?`` when the span is vague."""
     low = m.group().lower()
-    if "-là" in low:
+    if re.search(r"[- ]là\b", low):
         return None  # « cette année-là »: the story's year, not the interview's
     if low.startswith("dans "):
         n = _n(m, "n2")
         return f"now+{n}y" if n is not None else None  # « dans dix ans »
-    if re.search(r"\by a pas\b", low):
+    if re.search(r"\by a (?:pas\b|quelque temps)", low):
         return "now-?"  # « il y a pas longtemps »
     if re.search(r"\by a\b", low):
         n = _n(m)
@@ -526,6 +565,8 @@ def _deictic(m: re.Match) -> str | None:
         return f"now-{count}y" if count else "now-?"
     if re.search(r"l'an dernier|l'an passé|l'année dernière|l'année passée", low):
         return "now-1y"
+    if re.search(r"(?:semaine|mois) (?:dernier|dernière|prochain|prochaine)", low):
+        return "now+?" if "prochain" in low else "now-?"
     if "prochaine" in low:
         return "now+1y"
     if low.startswith("cette année"):
