@@ -378,9 +378,23 @@ def test_deictic_relatives_periods_of_life_and_months(text, orient, expected):
     ("il est parti pendant la guerre d'Algérie", "past", [("period", "pendant la guerre d'algérie")]),
     ("quand j'ai eu mon premier enfant on a déménagé", "past", [("period", "quand j'ai eu mon premier enfant")]),
     ("ceux qui savaient ce qu'ils voulaient en arrivant", "past", []),
+    # from the re-check of the rows these fixes added
+    ("si vous avez six enfants à ce moment là vous avez besoin d'une voiture", "present", []),  # « in that case »
+    ("quand on a eu moins de chance au départ on reste", "present", []),
+    ("quand je suis partie de chez mes parents", "past", [("period", "quand je suis partie de chez mes parents")]),
 ])
 def test_review_of_real_interview_timelines(text, orient, expected):
     assert [(k, v) for _, _, k, v, _ in find_expressions(text, orientation=orient)] == expected
+
+
+def test_a_dated_war_anchors_what_follows(nlp, tmp_path):
+    path = tmp_path / "recit.txt"
+    path.write_text("Yvette : ma mère est née en mille neuf cent trois.\n"
+                    "Yvette : et puis pendant la guerre de quatorze elle s'est mariée et à ce moment-là mon père "
+                    "était au front.\n", encoding="utf-8")
+    doc = ingest_file(path)
+    tl = extract_timeline(doc, parse_document(nlp, doc))
+    assert [t.year for t in tl if t.kind == "relative"] == [1914]
 
 
 def test_we_is_the_narrator_for_an_age():

@@ -123,10 +123,11 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                r"|\b(?:quand|lorsque) (?:je|j'|on|nous|il|elle|ils|elles) ?(?:me |m'|nous |s'|se )?"
                r"(?:suis|est|sommes|sont|ai|a|avons|ont) (?:\w+ )?"
                r"(?:arrivée?s?|partie?s?|venue?s?|née?s?|mariée?s?|installée?s?|rencontrée?s?|"
-               r"rencontré|quitté|commencé|changé|perdu|eu|fini|terminé|"
-               r"déménagé|emménagé|divorcée?s?|retraitée?s?|pris (?:ma|sa|leur) retraite)\b"
-               r"(?: (?:mon|ma|mes|son|sa|ses|leur|leurs|notre|nos|le|la|les|l'|un|une|à|de|d')\s?(?:premiers? |premières? |"
-               r"deux |trois )?[\w'-]+)?"
+               r"rencontré|quitté|commencé|changé|perdu|eu(?= (?:mon|ma|mes|son|sa|ses|leur|leurs|notre|nos|le|la|les|"
+               r"l'|un|une|deux|trois)\b)|fini|terminé|déménagé|emménagé|divorcée?s?|retraitée?s?|pris (?:ma|sa|leur) retraite)\b"
+               r"(?: (?:de chez|chez|de|d'|à|au|mon|ma|mes|son|sa|ses|leur|leurs|notre|nos|le|la|les|l'|un|une)"
+               r"(?: (?:mes|mon|ma|ses|son|sa|leurs?|nos|notre|les|le|la))?\s?(?:premiers? |premières? |deux |trois )?"
+               r"[\w'-]+)?"
                r"|\ben (?:me |nous |se )mariant\b|\ben déménageant\b|\ben (?:arrivant|partant)(?= (?:ici|à|en|au|aux|de|du|chez|"
                r"dans)\b)|\ben quittant (?:mes|ma|mon|nos|notre|la|le|l')\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait) (?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
@@ -482,6 +483,9 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 if d is None or not 1 <= d <= 31:
                     continue  # "avril quarante-trois": a month and a year, not a day
                 value = f"{m.group('m').lower()}-{d}" + (f"-{year}" if year else "")
+            elif kind == "relative" and orientation in ("present", "future") and re.match(
+                    r"à ce moment[- ]là", m.group(), re.IGNORECASE):
+                continue  # « si vous avez six enfants, à ce moment-là … »: « in that case », not a time
             elif kind == "relative" and m.groupdict().get("evt2"):
                 value = "event+1d" if "lendemain" in m.group().lower() else "event-1d"
             elif kind == "relative" and m.groupdict().get("evt"):
@@ -621,7 +625,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                     year = _deictic_year(value, ref)
                 # a decade ("dans les années soixante-dix" → 1970) is too loose to count years from
                 # (a year counted back from the interview, « il y a trente ans », anchors too)
-                if year is not None and (kind in ("year", "date", "age") or (value or "").startswith(("~", "now"))):
+                if year is not None and (kind in ("year", "date", "age", "period")
+                                         or (value or "").startswith(("~", "now"))):
                     last_year[who] = (year, sent.sent_id)
                 te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,
                                     end=sent.start + e, expression=sent.text[s:e], kind=kind, value=value,
