@@ -388,12 +388,9 @@ def test_review_of_real_interview_timelines(text, orient, expected):
 
 
 def test_a_dated_war_anchors_what_follows(nlp, tmp_path):
-    path = tmp_path / "recit.txt"
-    path.write_text("Yvette : ma mère est née en mille neuf cent trois.\n"
-                    "Yvette : et puis pendant la guerre de quatorze elle s'est mariée et à ce moment-là mon père "
-                    "était au front.\n", encoding="utf-8")
-    doc = ingest_file(path)
-    tl = extract_timeline(doc, parse_document(nlp, doc))
+    tl = _timeline_of(nlp, tmp_path, "Yvette : ma mère est née en mille neuf cent trois.\n"
+                                     "Yvette : et puis pendant la guerre de quatorze elle s'est mariée et à ce "
+                                     "moment-là mon père était au front.\n")
     assert [t.year for t in tl if t.kind == "relative"] == [1914]
 
 
@@ -404,17 +401,23 @@ def test_we_is_the_narrator_for_an_age():
     assert (kind, year) == ("age", 1969)
 
 
+def _timeline_of(nlp, tmp_path, text: str, attributes: dict | None = None):
+    """The timeline of a small text written to a file and read as a run reads it."""
+    path = tmp_path / "recit.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = ingest_file(path, attributes)
+    return extract_timeline(doc, parse_document(nlp, doc))
+
+
 def test_years_counted_back_from_the_interview(nlp, tmp_path):
     """« il y a trente ans » is the interview year − 30: the year given, or birth year + age
     at the interview (CFPP2000's register gives both)."""
-    path = tmp_path / "recit.txt"
-    path.write_text("Ana : je suis arrivée dans le quartier il y a trente ans.\n"
-                    "Ana : l'an dernier ma fille est partie.\n"
-                    "Ana : cette année-là il a beaucoup plu.\n", encoding="utf-8")
+    text = ("Ana : je suis arrivée dans le quartier il y a trente ans.\n"
+            "Ana : l'an dernier ma fille est partie.\n"
+            "Ana : cette année-là il a beaucoup plu.\n")
     for attributes, ref in (({"birth_year": 1950, "age": 58}, 2008), ({"interview_year": 2010, "age": 58}, 2010),
                             ({"annee de naissance": "1950"}, None)):
-        doc = ingest_file(path, attributes)
-        tl = extract_timeline(doc, parse_document(nlp, doc))
+        tl = _timeline_of(nlp, tmp_path, text, attributes)
         years = [t.year for t in tl if t.kind == "relative"]
         assert years == ([ref - 30, ref - 1, ref - 1] if ref else [None, None, None]), (attributes, years)
 
@@ -422,26 +425,21 @@ def test_years_counted_back_from_the_interview(nlp, tmp_path):
 def test_years_after_a_named_event_are_not_counted_from_the_last_date(nlp, tmp_path):
     """Seen in the sample monograph: « Sept ans après la création de la SCIC » came out as
     2033, counted from a target year (« d'ici 2026 ») said just before."""
-    path = tmp_path / "monographie.txt"
-    path.write_text("La SCIC est créée en 2019.\n\nLes acteurs se sont fixé l'objectif de l'autofinancement en 2026.\n\n"
-                    "Sept ans après la création de la SCIC, la dynamique a produit des résultats.\n\n"
-                    "Deux ans après, la commune a rejoint le projet.\n\n"
-                    "Le territoire a connu depuis les années quatre-vingt-dix un double mouvement.\n", encoding="utf-8")
-    doc = ingest_file(path)
-    tl = {t.expression: t for t in extract_timeline(doc, parse_document(nlp, doc))}
+    text = ("La SCIC est créée en 2019.\n\nLes acteurs se sont fixé l'objectif de l'autofinancement en 2026.\n\n"
+            "Sept ans après la création de la SCIC, la dynamique a produit des résultats.\n\n"
+            "Deux ans après, la commune a rejoint le projet.\n\n"
+            "Le territoire a connu depuis les années quatre-vingt-dix un double mouvement.\n")
+    tl = {t.expression: t for t in _timeline_of(nlp, tmp_path, text)}
     assert tl["Sept ans après"].value == "event+7y" and tl["Sept ans après"].year is None
     assert tl["Deux ans après"].year == 2028  # counted from the last date said, as before
     assert tl["depuis les années quatre-vingt-dix"].year == 1990  # « un » is the article of what follows
 
 
 def test_relative_years_are_not_counted_from_a_decade(nlp, tmp_path):
-    path = tmp_path / "recit.txt"
-    path.write_text("Ana : mes parents sont arrivés dans les années soixante-dix.\n"
-                    "Ana : six ans après ils ont ouvert le café.\n"
-                    "Ana : je suis née en mille neuf cent quatre-vingt-cinq.\n"
-                    "Ana : deux ans après on a déménagé.\n", encoding="utf-8")
-    doc = ingest_file(path)
-    tl = extract_timeline(doc, parse_document(nlp, doc))
+    tl = _timeline_of(nlp, tmp_path, "Ana : mes parents sont arrivés dans les années soixante-dix.\n"
+                                     "Ana : six ans après ils ont ouvert le café.\n"
+                                     "Ana : je suis née en mille neuf cent quatre-vingt-cinq.\n"
+                                     "Ana : deux ans après on a déménagé.\n")
     rel = [t for t in tl if t.kind == "relative"]
     assert [t.year for t in rel] == [None, 1987]
 
