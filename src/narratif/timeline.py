@@ -53,7 +53,9 @@ TP_ANCHOR_REACH = 6
 #: A bare school year (« en CE2 », « je suis passée en cinquième ») places a story only in a past
 #: sentence, and not after a verb of going there in general (« il va entrer en sixième », « ils
 #: arrivent en CP »).
-_SCHOOL_YEAR = re.compile(r"en \w", re.IGNORECASE)
+_SCHOOL_YEARS = (r"CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|"
+                 r"prépa|classe prépa|fac|licence|master|BTS|IUT|apprentissage")
+_SCHOOL_YEAR = re.compile(rf"en (?:{_SCHOOL_YEARS})\b", re.IGNORECASE)
 _DESTINATION = re.compile(r"\b(?:aller|va|vont|entrer|rentrer|passer|passent|arrivent|arrive|été|mettre|envoyer)\s*$",
                           re.IGNORECASE)
 
@@ -87,12 +89,12 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                  r"(?= (?:la|le|les|l'|son|sa|ses|mon|ma|mes|notre|nos|leur|leurs|cette|ce|cet)\b)"),
     ("relative", rf"\b(?P<n>{_N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     # counted back from the interview (deictic): « il y a trente ans », « l'an dernier », « cette année »
-    ("relative", rf"\b(?:il )?y a (?:quelque temps\b|(?:(?P<n>{_N})(?: ou {_N})? |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
+    ("relative", rf"(?P<now>\b(?:il )?y a (?:quelque temps\b|(?:(?P<n>{_N})(?: ou {_N})? |une (?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|"
                  rf"quarantaine|cinquantaine|soixantaine) d'|quelques |plusieurs )(?:ans|années)\b)"
                  r"|\b(?:l'an dernier|l'an passé|l'année dernière|l'année passée|l'année prochaine|"
                  r"cette année(?![- ]là| où)|l'(?:été|hiver|automne) dernier|le printemps dernier|la semaine dernière|"
                  r"le mois dernier|la semaine prochaine|le mois prochain|(?:il )?y a pas (?:si |très |trop )?longtemps)\b"
-                 rf"|\bdans (?P<n2>{_N}) ans\b"),
+                 rf"|\bdans (?P<n2>{_N}) ans\b)"),
     ("relative", r"\b(?:l'année (?:d'après|suivante|précédente|d'avant|d'ensuite)|le lendemain|la veille|"
                  r"cette année[- ]là|ce jour[- ]là|à ce moment[- ]là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
@@ -114,8 +116,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                r"|\b(?:pendant|durant|dans|toute) (?:mon|ma|mes|son|sa|ses|notre|leur) (?:enfance|jeunesse|études|"
                r"adolescence|scolarité|vie active|carrière)\b"
                r"|\b(?:(?:(?:quand |lorsque )?(?:j'étais|il était|elle était|on était|nous étions|ils étaient|"
-               r"elles étaient)|c'était|déjà) )?en (?:CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|"
-               r"maternelle|primaire|prépa|classe prépa|fac|licence|master|BTS|IUT|apprentissage)\b"
+               rf"elles étaient)|c'était|déjà) )?en (?:{_SCHOOL_YEARS})\b"
                r"|\b(?:quand|lorsque|depuis que) (?:j'étais|on était|nous étions|il était|elle était|je suis|"
                r"j'suis|on est) (?:tout |toute )?"
                r"(?:bébé|petite?|gamine?|célibataire|lycéenne?|collégienne?|étudiante?|apprentie?|ado)\b"
@@ -193,21 +194,12 @@ def _reference_year(document: Document) -> int | None:
     """The year of the interview: « il y a vingt ans », « l'an dernier » count back from it.
     An explicit interview year or date, else the narrator's birth year plus their age (CFPP2000's
     register gives both, and the age is the one at the interview)."""
-    a = document.attributes or {}
-    for key in ("year", "interview_year", "date"):
-        v = a.get(key)
-        if v is None:
-            continue
-        m = re.search(r"(19|20)\d\d", str(v))
-        if m:
-            return int(m.group())
-    folded = {_fold_key(k): v for k, v in a.items() if v not in (None, "") and v == v}
-    birth = next((int(m.group()) for k in BIRTH_KEYS if (m := re.search(r"(18|19|20)\d\d", str(folded.get(k, ""))))),
-                 None)
-    age = re.fullmatch(r"\s*(\d{1,3})(?:\.0)?\s*", str(folded.get("age", "")))
-    if birth and age and 0 < int(age.group(1)) < 120:
-        return birth + int(age.group(1))
-    return None
+    a = _folded(document.attributes)
+    year = _year_in(a, YEAR_KEYS)
+    if year is not None:
+        return year
+    birth, age = _year_in(a, BIRTH_KEYS), _age_in(a)
+    return birth + age if birth and age else None
 
 
 def _fold_key(key: str) -> str:
@@ -221,24 +213,30 @@ NAME_KEYS = ("prenom", "nom", "name", "nom_complet", "narrator", "narrateur", "n
              "locutrice", "speaker", "person")
 
 
+def _folded(attributes: dict | None) -> dict:
+    """Attributes under folded names (« Année de naissance » → ``annee_de_naissance``), empty values dropped."""
+    return {_fold_key(k): v for k, v in (attributes or {}).items() if v not in (None, "") and v == v}
+
+
+def _year_in(a: dict, keys: Iterable[str]) -> int | None:
+    """The first calendar year written under one of ``keys`` (« Ana: 1950; Marc: 1971 » → 1950)."""
+    return next((int(m.group()) for k in keys if (m := re.search(r"(?:18|19|20)\d\d", str(a.get(k, ""))))), None)
+
+
+def _age_in(a: dict) -> int | None:
+    m = re.search(r"\d{1,3}", str(a.get("age", "")))
+    return int(m.group()) if m and 0 < int(m.group()) < 120 else None
+
+
 def birth_year_of(attributes: dict | None) -> int | None:
     """The birth year a document's attributes give: ``birth_year`` (or a French name for
     it), else interview year − ``age``."""
-    a = {_fold_key(k): v for k, v in (attributes or {}).items() if v not in (None, "") and v == v}
-
-    def _int(v) -> int | None:
-        m = re.search(r"\d{1,4}", str(v)) if v is not None else None
-        return int(m.group()) if m else None
-
-    for key in BIRTH_KEYS:
-        y = _int(a.get(key))
-        if y and 1850 < y < 2100:
-            return y
-    age = _int(a.get("age"))
-    year = next((int(m.group()) for k in YEAR_KEYS if (m := re.search(r"(19|20)\d\d", str(a.get(k, ""))))), None)
-    if age and year and 0 < age < 120:
-        return year - age
-    return None
+    a = _folded(attributes)
+    birth = _year_in(a, BIRTH_KEYS)
+    if birth is not None:
+        return birth
+    year, age = _year_in(a, YEAR_KEYS), _age_in(a)
+    return year - age if year and age else None
 
 
 #: Share of the narrators' words above which the main narrator of a document with several
@@ -492,8 +490,8 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 sign = "+" if m.group("evt").lower() == "après" else "-"
                 unit = m.group("u").lower()
                 value = f"event{sign}{n if n is not None else '?'}{'y' if unit in _UNIT_YEARS else _UNIT_CODE[unit]}"
-            elif kind == "relative" and (deictic := _deictic(m)) is not None:
-                value = deictic
+            elif kind == "relative" and m.groupdict().get("now"):
+                value = _deictic(m)
             elif kind == "relative" and re.match(r"(?:juste |tout de suite |peu )?(?:après|avant)\b", m.group(),
                                                  re.IGNORECASE) and not re.search(r"\d|an\b|ans\b|année", m.group()):
                 value = "after" if "après" in m.group().lower() else "before"  # « après mon bac »: no year of its own
@@ -551,15 +549,13 @@ _APPROX = {"dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "tre
            "cinquantaine": 50, "soixantaine": 60}
 
 
-def _deictic(m: re.Match) -> str | None:
+def _deictic(m: re.Match) -> str:
     """The value of a time counted from the interview: ``now-30y`` (« il y a trente ans »),
     ``now-1y`` (« l'an dernier »), ``now+0y`` (« cette année »); ``now-?`` when the span is vague."""
     low = m.group().lower()
-    if re.search(r"[- ]là\b", low):
-        return None  # « cette année-là »: the story's year, not the interview's
     if low.startswith("dans "):
         n = _n(m, "n2")
-        return f"now+{n}y" if n is not None else None  # « dans dix ans »
+        return f"now+{n}y" if n is not None else "now+?"  # « dans dix ans »
     if re.search(r"\by a (?:pas\b|quelque temps)", low):
         return "now-?"  # « il y a pas longtemps »
     if re.search(r"\by a\b", low):
@@ -575,9 +571,7 @@ def _deictic(m: re.Match) -> str | None:
         return "now+1y"
     if low.startswith("cette année"):
         return "now+0y"
-    if "dernier" in low or "dernière" in low:
-        return "now-?"  # « l'été dernier »: this year or the last, depending on when it is said
-    return None
+    return "now-?"  # « l'été dernier »: this year or the last, depending on when it is said
 
 
 def _deictic_year(value: str | None, reference_year: int | None) -> int | None:
