@@ -157,8 +157,6 @@ def turning_points(
                              "text) instead of a table."),
 ) -> None:
     """Print the turning points of each file with their line, type, year and evidence (no store written)."""
-    import pandas as pd
-
     from .ingest import iter_input_files
     from .nlp import load_nlp
     from .turning_points import story_turning_points
@@ -175,21 +173,17 @@ def turning_points(
             console.print(f"{exc}" if str(path) in str(exc) else f"{path}: {exc}", style="red", markup=False)
             failed += 1
             continue
+        df = df.assign(year=df["year"].astype("string").fillna(""), polarity=df["polarity"].fillna(""))
         if tsv:
             for row in df.itertuples():
-                year = "" if pd.isna(row.year) else str(row.year)
                 text = " ".join(row.text.split())
-                polarity = "" if pd.isna(row.polarity) else row.polarity
-                typer.echo(f"{path}\t{row.line}\t{row.type}\t{polarity}\t{row.score:.2f}\t{year}\t{text}")
+                typer.echo(f"{path}\t{row.line}\t{row.type}\t{row.polarity}\t{row.score:.2f}\t{row.year}\t{text}")
             continue
         table = Table(title=f"{path} — {len(df)} turning points", show_lines=False)
         for col in ("line", "type", "polarity", "year", "score", "text", "evidence"):
             table.add_column(col, overflow="fold")
         for row in df.itertuples():
-            year = "" if pd.isna(row.year) else str(row.year)
-            table.add_row(str(row.line), row.type, "" if pd.isna(row.polarity) else row.polarity, year,
-                          f"{row.score:.2f}", row.text,
-                          row.evidence)
+            table.add_row(str(row.line), row.type, row.polarity, row.year, f"{row.score:.2f}", row.text, row.evidence)
         out_console.print(table)
     if failed:
         raise typer.Exit(1)
