@@ -330,3 +330,12 @@ def test_textgrid_tier_naming_conventions(tmp_path, tier, speaker, role):
     assert any("annotation tier" in w for w in ex.warnings)
     again = detect_turns(ex.text)
     assert [(t.speaker, t.role, t.start, t.end) for t in again] == [(t.speaker, t.role, t.start, t.end) for t in ex.turns]
+
+
+def test_a_path_given_as_a_string_is_read(tmp_path):
+    """The library's entry point takes what a user types: a string as well as a Path."""
+    path = tmp_path / "récit.txt"
+    path.write_text("Ana : je suis arrivée à Paris en 1952.\n", encoding="utf-8")
+    by_str, by_path = ingest_file(str(path)), ingest_file(path)
+    assert by_str.status == by_path.status != "quarantined"
+    assert by_str.doc_id == by_path.doc_id and by_str.text == by_path.text

@@ -461,3 +461,30 @@ def test_a_decade_places_its_turning_point_inside_it(nlp, tmp_path, said, year):
     tps = _dated_turning_points(nlp, tmp_path, [
         "Ana : c'était calme.", f"Ana : et {said} j'ai décidé de partir à Paris.", "Ana : il faisait beau."])
     assert next(t for t in tps if "Paris" in t.text).year == year
+
+
+def test_a_year_in_an_aside_does_not_date_what_follows(nlp, tmp_path):
+    """« le comte, qui fut chevalier de l'ordre en 1688, … » is a biography inside the story (the
+    Saint-Simon memoirs of ../shared had the next death, « le 23 octobre », dated 1688); a year
+    said in a relative clause on a time (« l'année où », « l'hiver que ») still moves the story."""
+    aside = _timeline_of(nlp, tmp_path, "Le comte mourut dans ses terres. C'était un homme discret, qui fut "
+                                        "chevalier de l'ordre en 1688, parmi les gentilshommes.\n"
+                                        "Deux ans après, la duchesse mourut à Passy.\n")
+    assert [t.year for t in aside if t.kind == "relative"] == [None]
+    told = _timeline_of(nlp, tmp_path, "Ana : c'était l'hiver que j'ai passé à Lyon en mille neuf cent "
+                                       "soixante-cinq.\nAna : deux ans après on a déménagé.\n")
+    assert [t.year for t in told if t.kind == "relative"] == [1967]
+
+
+def test_a_turning_point_is_not_dated_by_an_earlier_aside(nlp, tmp_path):
+    path = tmp_path / "chronique.txt"
+    path.write_text("Le fils aîné du comte mourut en Flandre. Son père, qui fut chevalier de l'ordre en 1688, "
+                    "ne prétendit jamais aucun rang.\nLa duchesse d'Aumont mourut à Passy, le 23 octobre.\n",
+                    encoding="utf-8")
+    doc = ingest_file(path)
+    parsed = parse_document(nlp, doc)
+    sent = next(s for p in parsed for s in p.sentences if "duchesse" in s.text)
+    tp = TurningPoint(doc_id=doc.doc_id, seg_id=0, sent_id=sent.sent_id, start=sent.start, end=sent.end,
+                      text=sent.text, type="rupture", polarity="obstacle", score=2.0, evidence="rupture: mourir")
+    [anchored] = anchor_turning_points([tp], extract_timeline(doc, parsed), parsed)
+    assert anchored.year is None

@@ -620,7 +620,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 # a decade ("dans les années soixante-dix" → 1970) is too loose to count years from
                 # (a year counted back from the interview, « il y a trente ans », anchors too)
                 if year is not None and (kind in ("year", "date", "age", "period")
-                                         or (value or "").startswith(("~", "now"))):
+                                         or (value or "").startswith(("~", "now"))) \
+                        and not _in_background_clause(span, s):
                     last_year[who] = (year, sent.sent_id)
                 te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,
                                     end=sent.start + e, expression=sent.text[s:e], kind=kind, value=value,
@@ -656,7 +657,8 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
             if speaker_of.get(sid) != who:
                 continue
             usable = [t for t in by_sent[sid] if t.year is not None  # someone else's age has none
-                      and (sid == tp.sent_id or not (t.value or "").endswith("X"))]  # a decade said before is too loose
+                      and (sid == tp.sent_id or not (t.value or "").endswith("X"))  # a decade said before is too loose
+                      and (sid == tp.sent_id or not _aside(t, spans.get(sid)))]
             if usable:
                 anchor = _nearest_to_event(usable, tp, spans.get(sid)) if sid == tp.sent_id else usable[-1]
                 break
@@ -665,6 +667,37 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
             continue
         out.append(replace(tp, time_anchor=anchor.expression, year=_event_year(anchor)))
     return life_course(out)
+
+
+#: Antecedents that make a relative clause the time of the story (« l'année que j'ai passée là »).
+_TIME_NOUNS = {"année", "an", "jour", "moment", "époque", "fois", "période", "mois", "semaine", "date", "temps",
+               "soir", "matin", "nuit", "été", "hiver"}
+_RELATIVES = {"qui", "que", "qu'", "qu’", "dont", "lequel", "laquelle", "lesquels", "lesquelles"}
+
+
+def _in_background_clause(span, offset: int) -> bool:
+    """A date said inside a relative clause about someone or something (« le comte, qui fut
+    chevalier de l'ordre en 1688 », « l'immeuble qui a été construit en 1925 ») belongs to that
+    aside, not to the time the story has reached: it does not date what follows. The parser
+    often attaches such clauses as ``ccomp``, so the clause is found by its relative pronoun."""
+    tok = next((t for t in span if t.idx - span.start_char >= offset), None)
+    while tok is not None and tok.dep_ != "ROOT" and tok.head is not tok:
+        if tok.pos_ in ("VERB", "AUX", "NOUN", "ADJ"):
+            rel = next((c for c in tok.children if c.i < tok.i and c.lower_ in _RELATIVES
+                        and ("Rel" in c.morph.get("PronType") or c.dep_.startswith(("nsubj", "obj", "obl")))), None)
+            if rel is not None:
+                before = next((t for t in reversed(span.doc[span.start:rel.i]) if not t.is_punct), None)
+                return not (before is not None and before.lemma_.lower() in _TIME_NOUNS)
+        tok = tok.head
+    return False
+
+
+def _aside(te: TimeExpression, sentence) -> bool:
+    """True when ``te`` is said in a relative clause of its sentence (see :func:`_in_background_clause`)."""
+    if sentence is None:
+        return False
+    sent, span = sentence
+    return _in_background_clause(span, te.start - sent.start)
 
 
 def _event_year(te: TimeExpression) -> int | None:

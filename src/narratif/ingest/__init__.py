@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import re
+import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -215,9 +216,10 @@ def structure(doc_id: str, ex: Extracted, fmt: str, *, roles: dict[str, str] | N
     return kind, segments
 
 
-def ingest_file(path: Path, attributes: dict[str, Any] | None = None, *, display_path: str | None = None,
-                sha256: str | None = None) -> Document:
+def ingest_file(path: str | os.PathLike, attributes: dict[str, Any] | None = None, *,
+                display_path: str | None = None, sha256: str | None = None) -> Document:
     """Read, decode and segment one file. Bad content yields a quarantined Document."""
+    path = Path(path)
     attributes = dict(attributes or {})
     shown = display_path or str(path)
     try:
