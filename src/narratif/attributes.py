@@ -16,6 +16,7 @@ import datetime as _dt
 import io
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
@@ -188,16 +189,43 @@ class PersonAttributeTable(AttributeTable):
         self._names = {id(r): (_words(r.attributes.get(_first_col(r)) or ""), _words(_surname(r))) for r in self.rows}
 
     def persons_in(self, path: str | Path) -> list[AttributeRow]:
-        """Persons named in the file name (every word of the surname and one of the first
-        name), in the order the file name gives them."""
+        """Persons named in the file name, in the order the file name gives them: every word
+        of the surname and one of the first name. Names the register spells a letter or two
+        apart (« Marc Jakobson » / MARK JACOBSON, « Ian Krachski » / JAN KRACHSKI, « Jeanne
+        Mallet » / JEANE MALLET), or gives by first name alone (``Mathis_H_19``), are read too
+        when the age the file name gives after them is the register's."""
         stem = _words(PurePosixPath(str(path).replace("\\", "/")).stem)
-        found = []
+        found, used = [], set()
         for row in self.rows:
             first, last = self._names[id(row)]
             if not last or not all(w in stem for w in last) or (first and not any(w in stem for w in first)):
                 continue
-            found.append((min(stem.index(w) for w in first + last if w in stem), row))
-        return [r for _, r in sorted(found, key=lambda x: x[0])]
+            at = [stem.index(w) for w in first + last if w in stem]
+            found.append((min(at), row))
+            used.update(at)
+        exact = {id(r) for _, r in found}
+        loose = [(i, row) for i, row in self._loosely_named(stem, used) if id(row) not in exact]
+        return [r for _, r in sorted(found + loose, key=lambda x: x[0])]
+
+    def _loosely_named(self, stem: list[str], used: set[int]) -> list[tuple[int, AttributeRow]]:
+        """(position, row) of the persons the file name names loosely, each confirmed by its age."""
+        free = [i for i in range(len(stem)) if i not in used and not stem[i].isdigit()]
+        found = []
+        for row in self.rows:
+            first, last = self._names[id(row)]
+            age = next((str(v).strip() for k, v in row.attributes.items() if v and fold_name(k) == "age"), "")
+            if not age.isdigit():
+                continue
+            at_last = [next((i for i in free if _spelt_like(w, stem[i])), None) for w in last]
+            if last and None not in at_last:  # the surname, spelt alike, with the person's age
+                if _age_after(stem, max(at_last)) == age:
+                    at_first = [i for i in free if any(_spelt_like(w, stem[i]) for w in first) and i < min(at_last)]
+                    found.append((min(at_first + at_last), row))
+                continue
+            at_first = [i for i in free if stem[i] in first]
+            if at_first and not _with_surname(stem, at_first[0], used) and _age_after(stem, at_first[0]) == age:
+                found.append((at_first[0], row))  # a first name alone, with its age
+        return found
 
     def row_for(self, path: str | Path) -> AttributeRow | None:
         persons = self.persons_in(path)
@@ -212,6 +240,27 @@ class PersonAttributeTable(AttributeTable):
 
     def unmatched(self, files: Iterable[str | Path]) -> list[AttributeRow]:
         return []  # a register of persons may describe more people than the inputs hold
+
+
+def _spelt_like(a: str, b: str) -> bool:
+    """The same name spelt a letter or two apart (Mark / Marc, Jacobson / Jakobson)."""
+    return a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= 0.75)
+
+
+def _with_surname(stem: list[str], i: int, used: set[int]) -> bool:
+    """Whether the first name at word ``i`` comes with a surname (a word before its age):
+    « Didier Pujade 36 » names someone the register does not, not a DIDIER of another family."""
+    nxt = stem[i + 1] if i + 1 < len(stem) else ""
+    return bool(nxt) and not nxt.isdigit() and len(nxt) > 1
+
+
+def _age_after(stem: list[str], i: int) -> str | None:
+    """The age a file name gives for the person named at word ``i``: the first number in the
+    next few words (``marc jakobson h 83``), None when another name comes first."""
+    for w in stem[i + 1:i + 5]:
+        if w.isdigit():
+            return w
+    return None
 
 
 def _first_col(row: AttributeRow) -> str:
