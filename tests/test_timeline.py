@@ -474,6 +474,9 @@ def test_a_year_in_an_aside_does_not_date_what_follows(nlp, tmp_path):
     told = _timeline_of(nlp, tmp_path, "Ana : c'était l'hiver que j'ai passé à Lyon en mille neuf cent "
                                        "soixante-cinq.\nAna : deux ans après on a déménagé.\n")
     assert [t.year for t in told if t.kind == "relative"] == [1967]
+    own = _timeline_of(nlp, tmp_path, "Ana : l'appartement qu'on a eu en mille neuf cent soixante-deux était "
+                                      "petit.\nAna : deux ans après on est partis.\n")
+    assert [t.year for t in own if t.kind == "relative"] == [1964]  # the narrator's own doing
 
 
 def test_a_turning_point_is_not_dated_by_an_earlier_aside(nlp, tmp_path):

@@ -190,10 +190,11 @@ class PersonAttributeTable(AttributeTable):
 
     def persons_in(self, path: str | Path) -> list[AttributeRow]:
         """Persons named in the file name, in the order the file name gives them: every word
-        of the surname and one of the first name. Names the register spells a letter or two
-        apart (« Marc Jakobson » / MARK JACOBSON, « Ian Krachski » / JAN KRACHSKI, « Jeanne
-        Mallet » / JEANE MALLET), or gives by first name alone (``Mathis_H_19``), are read too
-        when the age the file name gives after them is the register's."""
+        of the surname and one of the first name. A surname spelt a letter or two apart (« Marc
+        Jakobson » / MARK JACOBSON, « Ian Krachski » / JAN KRACHSKI, « Marie Louise Orsin » /
+        DOMINIQUE ORSING, who speaks as « Dominique Orsin » in her transcript), or a first name
+        alone (``Mathis_H_19``), is read too when the age the file name gives after it is the
+        register's."""
         stem = _words(PurePosixPath(str(path).replace("\\", "/")).stem)
         found, used = [], set()
         for row in self.rows:
@@ -223,7 +224,7 @@ class PersonAttributeTable(AttributeTable):
                     found.append((min(at_first + at_last), row))
                 continue
             at_first = [i for i in free if stem[i] in first]
-            if at_first and not _with_surname(stem, at_first[0], used) and _age_after(stem, at_first[0]) == age:
+            if at_first and not _with_surname(stem, at_first[0]) and _age_after(stem, at_first[0]) == age:
                 found.append((at_first[0], row))  # a first name alone, with its age
         return found
 
@@ -247,7 +248,7 @@ def _spelt_like(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= 0.75)
 
 
-def _with_surname(stem: list[str], i: int, used: set[int]) -> bool:
+def _with_surname(stem: list[str], i: int) -> bool:
     """Whether the first name at word ``i`` comes with a surname (a word before its age):
     « Didier Pujade 36 » names someone the register does not, not a DIDIER of another family."""
     nxt = stem[i + 1] if i + 1 < len(stem) else ""
@@ -255,8 +256,8 @@ def _with_surname(stem: list[str], i: int, used: set[int]) -> bool:
 
 
 def _age_after(stem: list[str], i: int) -> str | None:
-    """The age a file name gives for the person named at word ``i``: the first number in the
-    next few words (``marc jakobson h 83``), None when another name comes first."""
+    """The age a file name gives for the person named at word ``i``: the first number within
+    the next four words (``marc jakobson h 83``), else None."""
     for w in stem[i + 1:i + 5]:
         if w.isdigit():
             return w

@@ -673,19 +673,24 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
 _TIME_NOUNS = {"année", "an", "jour", "moment", "époque", "fois", "période", "mois", "semaine", "date", "temps",
                "soir", "matin", "nuit", "été", "hiver"}
 _RELATIVES = {"qui", "que", "qu'", "qu’", "dont", "lequel", "laquelle", "lesquels", "lesquelles"}
+_NARRATOR = {"je", "j'", "j’", "nous", "on"}
 
 
 def _in_background_clause(span, offset: int) -> bool:
     """A date said inside a relative clause about someone or something (« le comte, qui fut
     chevalier de l'ordre en 1688 », « l'immeuble qui a été construit en 1925 ») belongs to that
-    aside, not to the time the story has reached: it does not date what follows. The parser
-    often attaches such clauses as ``ccomp``, so the clause is found by its relative pronoun."""
+    aside, not to the time the story has reached: it does not date what follows. A clause on a
+    time (« l'hiver que j'ai passé à Lyon ») or telling the narrator's own doing (« l'appartement
+    qu'on a eu en soixante-deux ») is the story itself. The parser often attaches relative
+    clauses as ``ccomp``, so the clause is found by its relative pronoun."""
     tok = next((t for t in span if t.idx - span.start_char >= offset), None)
     while tok is not None and tok.dep_ != "ROOT" and tok.head is not tok:
         if tok.pos_ in ("VERB", "AUX", "NOUN", "ADJ"):
             rel = next((c for c in tok.children if c.i < tok.i and c.lower_ in _RELATIVES
                         and ("Rel" in c.morph.get("PronType") or c.dep_.startswith(("nsubj", "obj", "obl")))), None)
             if rel is not None:
+                if any(c.dep_.startswith("nsubj") and c.lower_ in _NARRATOR for c in tok.children):
+                    return False  # « l'appartement qu'on a eu en soixante-deux »: the narrator's own story
                 before = next((t for t in reversed(span.doc[span.start:rel.i]) if not t.is_punct), None)
                 return not (before is not None and before.lemma_.lower() in _TIME_NOUNS)
         tok = tok.head

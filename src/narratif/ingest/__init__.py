@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import re
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
