@@ -491,3 +491,27 @@ def test_a_turning_point_is_not_dated_by_an_earlier_aside(nlp, tmp_path):
                       text=sent.text, type="rupture", polarity="obstacle", score=2.0, evidence="rupture: mourir")
     [anchored] = anchor_turning_points([tp], extract_timeline(doc, parsed), parsed)
     assert anchored.year is None
+
+
+def test_a_life_event_clause_takes_the_year_the_narrator_gives_the_event(nlp, tmp_path):
+    """« quand je me suis mariée » gets the year of « je me suis mariée en quarante-six » (said
+    before or after); a state (« on était mariés en soixante-huit ») is not the event; a life
+    holds several arrivals, so an arrival is dated only by one at the same place."""
+    def clauses(text):
+        return [(t.expression, t.year) for t in _timeline_of(nlp, tmp_path, text)
+                if t.kind == "period" and t.expression.startswith("quand")]
+
+    assert clauses("Ana : quand je me suis mariée on habitait rue Arago.\n"
+                   "Ana : je me suis mariée en quarante-six puis on a cherché ailleurs.\n") == [
+        ("quand je me suis mariée", 1946)]
+    assert clauses("Ana : on était mariés en soixante-huit.\n"
+                   "Ana : quand je me suis mariée on habitait rue Arago.\n") == [("quand je me suis mariée", None)]
+    assert clauses("Ana : je suis arrivée à Paris en cinquante-deux.\n"
+                   "Ana : quand je suis arrivée à Paris je ne connaissais personne.\n") == [
+        ("quand je suis arrivée", 1952)]
+    assert clauses("Ana : je suis arrivée à Champigny en quarante-deux.\n"
+                   "Ana : quand je suis arrivée à Paris je ne connaissais personne.\n") == [
+        ("quand je suis arrivée", None)]
+    # another voice's marriage is not the narrator's
+    assert clauses("Ana : mon frère s'est marié en soixante.\n"
+                   "Ana : quand je me suis mariée on habitait rue Arago.\n") == [("quand je me suis mariée", None)]

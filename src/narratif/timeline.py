@@ -629,6 +629,100 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 out.append(te)
                 local.append({"expression": te.expression, "kind": kind, "value": value, "year": year})
             span._.time_expressions = local or None
+    return _date_life_events(out, parsed)
+
+
+#: Events of a life a narrator dates once and refers back to (« je me suis mariée en quarante-six » …
+#: « quand je me suis mariée »): verb lemma → event, and for a few verbs the object that makes the event.
+_LIFE_EVENT_VERBS = {"arriver": "arrivée", "venir": "arrivée", "marier": "mariage", "naître": "naissance",
+                     "divorcer": "divorce", "déménager": "déménagement", "installer": "installation",
+                     "retraiter": "retraite"}
+_LIFE_EVENT_OBJECTS = {"enfant": "enfant", "fille": "enfant", "fils": "enfant", "bébé": "enfant", "bac": "bac",
+                       "baccalauréat": "bac", "diplôme": "diplôme", "permis": "permis", "retraite": "retraite",
+                       "logement": "logement", "appartement": "logement"}
+_NARRATOR_SUBJECTS = {"je", "j'", "j’", "on", "nous"}
+
+
+def _life_event(verb) -> str | None:
+    """The life event a verb tells when its subject is the narrator (« je me suis mariée », « on
+    est arrivés », « j'ai eu mon premier enfant »), else None. Ordinals (« mon premier / deuxième
+    enfant ») are part of the event."""
+    if not any(c.dep_.startswith("nsubj") and c.lower_ in _NARRATOR_SUBJECTS for c in verb.children):
+        return None
+    lemma = verb.lemma_.lower()
+    if lemma in _LIFE_EVENT_VERBS:
+        return _LIFE_EVENT_VERBS[lemma]
+    if lemma in ("avoir", "passer", "prendre", "obtenir"):
+        obj = next((c for c in verb.children if c.dep_ == "obj" and c.lemma_.lower() in _LIFE_EVENT_OBJECTS), None)
+        if obj is not None:
+            rank = next((c.lower_ for c in obj.children
+                         if c.pos_ == "ADJ" and c.lower_.endswith(("ier", "ière", "ième"))), "")
+            return f"{_LIFE_EVENT_OBJECTS[obj.lemma_.lower()]} {rank}".strip()
+    return None
+
+
+#: Events a life holds several of: a clause refers to one told with a year only when both name the place.
+_REPEATED_EVENTS = {"arrivée", "déménagement", "installation", "logement"}
+
+
+def _places(verb) -> frozenset[str]:
+    """Lemmas of the places a motion verb names (« arrivée à Montreuil », « venus en France »)."""
+    return frozenset(t.lemma_.lower() for c in verb.children if c.dep_.startswith(("obl", "obj"))
+                     for t in c.subtree if t.pos_ in ("PROPN", "NOUN") and t.dep_ not in ("nmod:poss",))
+
+
+def _told_event(span, offset: int) -> tuple[str, frozenset[str]] | None:
+    """The life event a date in ``span`` belongs to: the first verb above it, told in the passé
+    composé or simple (« je suis arrivée à Montreuil en quatre-vingt-onze »; not the state of
+    « on était mariés en soixante-huit »)."""
+    tok = next((t for t in span if t.idx - span.start_char >= offset), None)
+    while tok is not None and tok.pos_ != "VERB" and tok.head.i != tok.i:
+        tok = tok.head
+    if tok is None or tok.pos_ != "VERB":
+        return None
+    told = ("Part" in tok.morph.get("VerbForm") and any(c.dep_.startswith("aux") and "Imp" not in c.morph.get("Tense")
+                                                        for c in tok.children)) or \
+        ("Fin" in tok.morph.get("VerbForm") and "Past" in tok.morph.get("Tense"))
+    if not told:
+        return None
+    event = _life_event(tok)
+    return None if event is None else (event, _places(tok))
+
+
+def _date_life_events(timeline: list[TimeExpression], parsed) -> list[TimeExpression]:
+    """A life-event clause without a year (« quand je me suis mariée ») gets the year its narrator
+    gives the same event elsewhere in the interview (« je me suis mariée en quarante-six »; the
+    nearest such statement if there are several). Arrivals and moves, of which a life holds
+    several, must name the same place (« quand je suis arrivée à Paris »)."""
+    spans = {s.sent_id: (s, sp, p.segment.speaker) for p in parsed for s, sp in zip(p.sentences, p.spans)}
+    told: dict[tuple[str | None, str], list[tuple[int, int, frozenset[str]]]] = {}
+    for te in timeline:
+        if te.year is not None and te.kind in ("year", "date", "age") and te.sent_id in spans:
+            sent, span, who = spans[te.sent_id]
+            found = _told_event(span, te.start - sent.start)
+            if found:
+                told.setdefault((who, found[0]), []).append((te.sent_id, te.year, found[1]))
+    if not told:
+        return timeline
+    out = []
+    for te in timeline:
+        if te.kind == "period" and te.year is None and te.sent_id in spans \
+                and te.expression.lower().startswith(("quand", "lorsque")):
+            sent, span, who = spans[te.sent_id]
+            start = span.start_char + te.start - sent.start
+            verb = next((t for t in span if start <= t.idx < start + len(te.expression) and t.pos_ == "VERB"), None)
+            event = _life_event(verb) if verb is not None else None
+            said = told.get((who, event)) if event else None
+            if said and event in _REPEATED_EVENTS:
+                where = _places(verb)
+                said = [x for x in said if where & x[2]]
+            if said:
+                year = min(said, key=lambda x: (abs(x[0] - te.sent_id), x[0] > te.sent_id))[1]
+                te = replace(te, year=year)
+                for row in span._.time_expressions or ():
+                    if row["expression"] == te.expression and row["kind"] == "period":
+                        row["year"] = year
+        out.append(te)
     return out
 
 
@@ -684,7 +778,7 @@ def _in_background_clause(span, offset: int) -> bool:
     qu'on a eu en soixante-deux ») is the story itself. The parser often attaches relative
     clauses as ``ccomp``, so the clause is found by its relative pronoun."""
     tok = next((t for t in span if t.idx - span.start_char >= offset), None)
-    while tok is not None and tok.dep_ != "ROOT" and tok.head is not tok:
+    while tok is not None and tok.dep_ != "ROOT" and tok.head.i != tok.i:
         if tok.pos_ in ("VERB", "AUX", "NOUN", "ADJ"):
             rel = next((c for c in tok.children if c.i < tok.i and c.lower_ in _RELATIVES
                         and ("Rel" in c.morph.get("PronType") or c.dep_.startswith(("nsubj", "obj", "obl")))), None)
