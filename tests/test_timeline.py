@@ -37,6 +37,12 @@ def test_spoken_years_and_decades():
     ("l'année d'après elle est née", "relative", "+1y", None),
     ("il était blessé dans la guerre de quatorze", "period", "dans la guerre de quatorze", 1914),
     ("alors ils se sont installés là en dix-neuf cent vingt-et-un", "year", "1921", 1921),
+    # session 5, from the blind passages' misses
+    ("avant le covid on sortait plus", "period", "avant le covid", 2019),
+    ("avec le Covid tout a changé", "period", "avec le covid", 2020),
+    ("depuis la fin de mes études je travaille ici", "relative", "after", None),
+    ("juste après leur naissance on a déménagé", "relative", "after", None),
+    ("j'ai habité là jusqu'à peut-être neuf ans", "age", "age:9", 1959),
 ])
 def test_find_expressions(text, kind, value, year):
     found = find_expressions(text, birth_year=1950)

@@ -29,9 +29,9 @@ _SEASONS = "l'été|l'hiver|l'automne|au printemps|le printemps|printemps"
 _UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
 _UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
 _PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, " 40": 1939, "libération": 1944,
-                 "occupation": 1940, "soixante-huit": 1968}
+                 "occupation": 1940, "soixante-huit": 1968, "covid": 2020, "confinement": 2020, "pandémie": 2020}
 #: The years just before and just after a war or the Occupation (« avant / après la guerre de quarante »).
-_AROUND_WAR = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945)}
+_AROUND_WAR = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945), 2020: (2019, 2021)}
 #: A number followed by a unit or a counted noun is a quantity ("quarante voix", "mille personnes"), not a year.
 #: « vingt ou trente ans », « de vingt à trente ans »: the unit may follow a second number.
 _NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*"
@@ -63,7 +63,7 @@ _DESTINATION = re.compile(r"\b(?:aller|va|vont|entrer|rentrer|passer|passent|arr
 _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
     ("decade", rf"\b(?:(?:dans |pendant |depuis )?les|des|(?:(?:à |vers )?la |le |au |en )?(?:fin|début|milieu) des)"
                rf" années (?P<n>{_N}(?<! un)(?<! une)|\d\d(?:\d\d)?)\b"),
-    ("age", rf"\b(?:(?:à|vers|jusqu'à) (?:l'âge (?:de |d')|mes |ses |leurs |nos )?|"
+    ("age", rf"\b(?:(?:à|vers|jusqu'à) (?:peut-être |à peu près |environ )?(?:l'âge (?:de |d')|mes |ses |leurs |nos )?|"
             rf"(?:dès|depuis|avant|après|en) (?:l'âge (?:de |d')|mes |ses |leurs |nos ))"
             rf"(?P<n>{_N})(?:(?: ou (?:à )?| à | )(?P<n2>{_N}))? ans\b"),
     ("age", rf"\b(?:quand |lorsque )?(?:j'avais|il avait|elle avait|on avait|ils avaient|elles avaient|j'ai eu|"
@@ -99,7 +99,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                  r"cette année[- ]là|ce jour[- ]là|à ce moment[- ]là|"
                  r"un an (?:après|plus tard)|au bout d'un an)\b"),
     # after or before a stage of life: « après mon bac », « avant de me marier »
-    ("relative", r"\b(?:(?:juste |tout de suite |peu )?(?:après|avant) (?:mon|ma|mes|son|sa|ses|notre|nos|le|la|les) "
+    ("relative", r"\b(?:(?:juste |tout de suite |peu )?(?:après|avant|depuis) (?:la fin de )?(?:mon|ma|mes|son|sa|ses|notre|nos|"
+                 r"leur|leurs|ton|ta|tes|votre|vos|le|la|les) "
                  r"(?:bac|baccalauréat|brevet|études|mariage|divorce|retraite|service(?: militaire)?|"
                  r"licence|diplôme|naissance|arrivée|départ|déménagement|premier enfant|premier boulot|"
                  r"premier travail)\b|"
@@ -110,6 +111,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
                r"quarante|14|39|40)| d'algérie| d'indochine)?|libération|"
                r"occupation)\b|\ben (?:mai )?soixante-huit\b|\b(?:après|avant|depuis) (?:mai )?soixante-huit\b"
                r"|\b(?:juste )?(?:avant|après)[- ]guerre\b"
+               r"|\b(?:(?:pendant|après|avant|depuis|avec) )?(?:le|la) (?:covid(?:-19)?|confinement|pandémie)\b"
                r"|\b(?:quand j'étais|quand on était) (?:petite?s?|jeunes?|plus jeunes?|gamine?s?|enfants?|étudiante?s?|"
                r"adolescente?s?|au lycée|au collège|à l'école(?: primaire)?|à la fac|en fac)\b"
                r"|\b(?:quand|lorsque) (?:je suis|on est|nous sommes) (?:arrivée?s?|venue?s?)(?: (?:ici|en france)\b)?"
@@ -355,7 +357,8 @@ _TRIGGER_RE = re.compile(
     r"précédente|suivante|dernière|prochaine|premier|1er|dernier|époque|enfance|jeunesse|adolescence|"
     r"scolarité|carrière|hiver|automne|printemps|mariant|arrivant|partant|quittant|déménageant|longtemps|"
     r"CP|CE1|CE2|CM1|CM2|sixième|cinquième|quatrième|troisième|seconde|terminale|maternelle|primaire|prépa|"
-    r"fac|licence|master|BTS|IUT|apprentissage)\b"
+    r"fac|licence|master|BTS|IUT|apprentissage|covid|confinement|pandémie|"
+    r"études|mariage|naissance|divorce|retraite|bac)\b"
     # frequent words only in the phrases that make them temporal (« a été », « la vie », « le temps de »)
     r"|\b(?:l'|en |cet )été\b|\bl'an\b|\b(?:mon|ce|le|quelque) temps\b|\bdepuis que\b",
     re.IGNORECASE)
@@ -492,9 +495,11 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
                 value = f"event{sign}{n if n is not None else '?'}{'y' if unit in _UNIT_YEARS else _UNIT_CODE[unit]}"
             elif kind == "relative" and m.groupdict().get("now"):
                 value = _deictic(m)
-            elif kind == "relative" and re.match(r"(?:juste |tout de suite |peu )?(?:après|avant)\b", m.group(),
+            elif kind == "relative" and re.match(r"(?:juste |tout de suite |peu )?(?:après|avant|depuis)\b", m.group(),
                                                  re.IGNORECASE) and not re.search(r"\d|an\b|ans\b|année", m.group()):
-                value = "after" if "après" in m.group().lower() else "before"  # « après mon bac »: no year of its own
+                # « après mon bac », « depuis la fin de mes études »: no year of their own
+                value = "before" if re.match(r"(?:juste |tout de suite |peu )?avant\b", m.group(), re.IGNORECASE) \
+                    else "after"
             elif kind in ("relative", "duration"):
                 unit = (m.groupdict().get("u") or "").lower()
                 sign = -1 if re.search(r"avant|auparavant|plus tôt|précédente|d'avant|dernière|il y a", m.group(),
