@@ -43,10 +43,19 @@ def test_spoken_years_and_decades():
     ("depuis la fin de mes études je travaille ici", "relative", "after", None),
     ("juste après leur naissance on a déménagé", "relative", "after", None),
     ("j'ai habité là jusqu'à peut-être neuf ans", "age", "age:9", 1959),
+    # a monograph's chronology, a chronicle's heading (the Saint-Simon memoirs' « 1723 »)
+    ("2008 – création de la SCIC", "year", "2008", 2008),
+    ("2015 : premier financement de la région", "year", "2015", 2015),
+    ("1723", "year", "1723", 1723),
 ])
 def test_find_expressions(text, kind, value, year):
     found = find_expressions(text, birth_year=1950)
     assert (kind, value, year) in [(k, v, y) for _, _, k, v, y in found]
+
+
+@pytest.mark.parametrize("text", ["2000 - 3000 euros par mois", "1500 personnes sont venues", "on a payé 2008 euros"])
+def test_a_number_at_the_start_of_a_line_is_not_a_chronology_year(text):
+    assert [k for _, _, k, _, _ in find_expressions(text)] == []
 
 
 def test_third_person_age_is_not_the_narrators_year():

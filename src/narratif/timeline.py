@@ -80,6 +80,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début) "
              rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
              rf"\b{_NOT_QUANTITY}"),
+    # a chronology's entry or a chronicle's heading: « 2008 – création de la SCIC », « 1723 » alone on its line
+    ("year", r"(?m)^[ \t]*(?P<n>1[5-9]\d\d|20\d\d)(?=[ \t]*(?:[:–—-][ \t]*[^\d\s]|$))"),
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
              rf"(?:mille|dix-neuf cent|deux mille|{_DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{_NOT_QUANTITY}"),
     # « le lendemain de la Communion », « sept ans après la création de la SCIC »: counted from a named
