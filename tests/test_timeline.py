@@ -47,13 +47,16 @@ def test_spoken_years_and_decades():
     ("2008 – création de la SCIC", "year", "2008", 2008),
     ("2015 : premier financement de la région", "year", "2015", 2015),
     ("1723", "year", "1723", 1723),
+    ("1999-2004 : premier mandat de la coopérative", "year", "2004", 2004),
+    ("le mandat 2014-2020 a été difficile", "year", "2014", 2014),
 ])
 def test_find_expressions(text, kind, value, year):
     found = find_expressions(text, birth_year=1950)
     assert (kind, value, year) in [(k, v, y) for _, _, k, v, y in found]
 
 
-@pytest.mark.parametrize("text", ["2000 - 3000 euros par mois", "1500 personnes sont venues", "on a payé 2008 euros"])
+@pytest.mark.parametrize("text", ["2000 - 3000 euros par mois", "1500 personnes sont venues", "on a payé 2008 euros",
+                                  "entre 1500 et 2000 euros", "appelez le 01-2014-2020"])
 def test_a_number_at_the_start_of_a_line_is_not_a_chronology_year(text):
     assert [k for _, _, k, _, _ in find_expressions(text)] == []
 

@@ -71,6 +71,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for
     ("age", rf"\baux alentours de (?P<n>{_N})(?: (?P<n2>{_N}))? ans\b"),
     ("year", rf"\bde (?P<n>1[0-9]\d\d|20\d\d|{_N}) à (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
     ("year", rf"\bentre (?P<n>1[0-9]\d\d|20\d\d|{_N}) et (?P<n2>1[0-9]\d\d|20\d\d|{_N})\b{_NOT_QUANTITY}"),
+    # written ranges: « 1999-2004 : premier mandat », « le mandat 2014-2020 »
+    ("year", rf"(?<![\d/.-])(?P<n>1[5-9]\d\d|20\d\d) ?[-–] ?(?P<n2>1[5-9]\d\d|20\d\d)(?![\d/.-]){_NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{_N}|premier|1er) (?P<m>{_MONTHS})(?: (?P<n>{_N}))?\b"),
     # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
     ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
