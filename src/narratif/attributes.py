@@ -187,6 +187,8 @@ class PersonAttributeTable(AttributeTable):
                 if m:
                     a["birth_year"] = m.group(1)
         self._names = {id(r): (_words(r.attributes.get(_first_col(r)) or ""), _words(_surname(r))) for r in self.rows}
+        self._ages = {id(r): next((str(v).strip() for k, v in r.attributes.items() if v and fold_name(k) == "age"), "")
+                      for r in self.rows}
 
     def persons_in(self, path: str | Path) -> list[AttributeRow]:
         """Persons named in the file name, in the order the file name gives them: every word
@@ -214,7 +216,7 @@ class PersonAttributeTable(AttributeTable):
         found = []
         for row in self.rows:
             first, last = self._names[id(row)]
-            age = next((str(v).strip() for k, v in row.attributes.items() if v and fold_name(k) == "age"), "")
+            age = self._ages[id(row)]
             if not age.isdigit():
                 continue
             at_last = [next((i for i in free if _spelt_like(w, stem[i])), None) for w in last]

@@ -30,8 +30,9 @@ _UNIT_YEARS = {"an": 1, "ans": 1, "année": 1, "années": 1}
 _UNIT_CODE = {"mois": "m", "semaines": "w", "jours": "d"}
 _PERIOD_YEARS = {"quatorze": 1914, " 14": 1914, "quarante": 1939, " 39": 1939, " 40": 1939, "libération": 1944,
                  "occupation": 1940, "soixante-huit": 1968, "covid": 2020, "confinement": 2020, "pandémie": 2020}
-#: The years just before and just after a war or the Occupation (« avant / après la guerre de quarante »).
-_AROUND_WAR = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945), 2020: (2019, 2021)}
+#: The years just before and just after a war, the Occupation or the Covid (« avant / après la guerre de
+#: quarante », « après le confinement »).
+_AROUND_PERIOD = {1914: (1913, 1919), 1939: (1938, 1946), 1940: (1939, 1945), 1944: (1943, 1945), 2020: (2019, 2021)}
 #: A number followed by a unit or a counted noun is a quantity ("quarante voix", "mille personnes"), not a year.
 #: « vingt ou trente ans », « de vingt à trente ans »: the unit may follow a second number.
 _NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{_N}))?\s*"
@@ -531,9 +532,9 @@ def _find_clean(text: str, reference_year: int | None, birth_year: int | None,
             elif kind == "period":
                 value = m.group().lower()
                 year = next((y for key, y in _PERIOD_YEARS.items() if key in value), None)
-                if year in _AROUND_WAR and value.startswith(("après ", "avant ")):
+                if year in _AROUND_PERIOD and value.startswith(("après ", "avant ")):
                     # « après la guerre de quatorze »: after its end (1919), not its first year
-                    year = _AROUND_WAR[year][value.startswith("après ")]
+                    year = _AROUND_PERIOD[year][value.startswith("après ")]
             taken.append((s, e))
             found.append((s, e, kind, value, year))
     found.sort()
@@ -652,11 +653,21 @@ _LIFE_EVENT_OBJECTS = {"enfant": "enfant", "fille": "enfant", "fils": "enfant", 
 _NARRATOR_SUBJECTS = {"je", "j'", "j’", "on", "nous"}
 
 
+def _narrator_does(verb) -> bool:
+    """Whether the narrator is the verb's subject (« je me suis mariée », « on a eu »)."""
+    return any(c.dep_.startswith("nsubj") and c.lower_ in _NARRATOR_SUBJECTS for c in verb.children)
+
+
+def _token_at(span, offset: int):
+    """The first token of ``span`` at or after character ``offset`` of the span's text."""
+    return next((t for t in span if t.idx - span.start_char >= offset), None)
+
+
 def _life_event(verb) -> str | None:
     """The life event a verb tells when its subject is the narrator (« je me suis mariée », « on
     est arrivés », « j'ai eu mon premier enfant »), else None. Ordinals (« mon premier / deuxième
     enfant ») are part of the event."""
-    if not any(c.dep_.startswith("nsubj") and c.lower_ in _NARRATOR_SUBJECTS for c in verb.children):
+    if not _narrator_does(verb):
         return None
     lemma = verb.lemma_.lower()
     if lemma in _LIFE_EVENT_VERBS:
@@ -684,7 +695,7 @@ def _told_event(span, offset: int) -> tuple[str, frozenset[str]] | None:
     """The life event a date in ``span`` belongs to: the first verb above it, told in the passé
     composé or simple (« je suis arrivée à Montreuil en quatre-vingt-onze »; not the state of
     « on était mariés en soixante-huit »)."""
-    tok = next((t for t in span if t.idx - span.start_char >= offset), None)
+    tok = _token_at(span, offset)
     while tok is not None and tok.pos_ != "VERB" and tok.head.i != tok.i:
         tok = tok.head
     if tok is None or tok.pos_ != "VERB":
@@ -776,7 +787,6 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
 _TIME_NOUNS = {"année", "an", "jour", "moment", "époque", "fois", "période", "mois", "semaine", "date", "temps",
                "soir", "matin", "nuit", "été", "hiver"}
 _RELATIVES = {"qui", "que", "qu'", "qu’", "dont", "lequel", "laquelle", "lesquels", "lesquelles"}
-_NARRATOR = {"je", "j'", "j’", "nous", "on"}
 
 
 def _in_background_clause(span, offset: int) -> bool:
@@ -786,13 +796,13 @@ def _in_background_clause(span, offset: int) -> bool:
     time (« l'hiver que j'ai passé à Lyon ») or telling the narrator's own doing (« l'appartement
     qu'on a eu en soixante-deux ») is the story itself. The parser often attaches relative
     clauses as ``ccomp``, so the clause is found by its relative pronoun."""
-    tok = next((t for t in span if t.idx - span.start_char >= offset), None)
+    tok = _token_at(span, offset)
     while tok is not None and tok.dep_ != "ROOT" and tok.head.i != tok.i:
         if tok.pos_ in ("VERB", "AUX", "NOUN", "ADJ"):
             rel = next((c for c in tok.children if c.i < tok.i and c.lower_ in _RELATIVES
                         and ("Rel" in c.morph.get("PronType") or c.dep_.startswith(("nsubj", "obj", "obl")))), None)
             if rel is not None:
-                if any(c.dep_.startswith("nsubj") and c.lower_ in _NARRATOR for c in tok.children):
+                if _narrator_does(tok):
                     return False  # « l'appartement qu'on a eu en soixante-deux »: the narrator's own story
                 before = next((t for t in reversed(span.doc[span.start:rel.i]) if not t.is_punct), None)
                 return not (before is not None and before.lemma_.lower() in _TIME_NOUNS)
