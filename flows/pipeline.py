@@ -27,9 +27,9 @@ def plan_inputs(inputs: list[str], meta: str | None):
 
 @task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       task_run_name="analyse {item.shown}")
-def analyse_document(item: P.InputFile, settings: P.RunSettings):
+def analyse_document(item: P.InputFile, settings: P.RunSettings, reviews: list | None = None):
     """Ingest + analyse one file (bad content is quarantined inside, never raised)."""
-    return P.process_file(item, P.get_analyzer(settings))
+    return P.process_file(item, P.get_analyzer(settings), reviews or ())
 
 
 @task(name="refresh-outputs", cache_policy=NO_CACHE)
@@ -49,18 +49,20 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
         signature = P.analysis_signature(settings, store)  # loads the models only if it must
-        todo, unchanged = P.select_work(planned, signature, store.processed_keys())
+        reviews = store.reviews_by_doc()  # analysts' verdicts: applied to their documents
+        todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
         P.count_unchanged(store, unchanged, summary)
         bar = _progress(len(todo), progress)
         if distributed:
-            futures = {analyse_document.submit(item, settings): (item, key) for item, key in todo}
+            futures = {analyse_document.submit(item, settings, reviews.get(item.doc_id)): (item, key)
+                       for item, key in todo}
             for fut in as_completed(list(futures)):
                 item, key = futures[fut]
                 _commit(store, item, key, fut, summary)
                 bar.update(1)
         else:
             for item, key in todo:
-                state = analyse_document(item, settings, return_state=True)
+                state = analyse_document(item, settings, reviews.get(item.doc_id), return_state=True)
                 _commit(store, item, key, state, summary)
                 bar.update(1)
         bar.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -26,3 +27,18 @@ def assert_same_store(a: Path, b: Path) -> None:
     sa, sb = store_snapshot(a), store_snapshot(b)
     for t in PER_DOC:
         pd.testing.assert_frame_equal(sa[t], sb[t], obj=t)
+
+
+def rewrite_qdpx(src: Path, target: Path, edit) -> Path:
+    """A copy of a .qdpx whose project.qde went through ``edit(root)``: an analyst's changes."""
+    from lxml import etree
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "project.qde":
+                root = etree.fromstring(data)
+                edit(root)
+                data = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+            zout.writestr(info, data)
+    return target

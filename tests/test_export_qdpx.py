@@ -20,6 +20,8 @@ from narratif.ingest import ingest_file
 from narratif.models import Analysis, Coding, TurningPoint
 from narratif.store import Store
 
+from helpers import rewrite_qdpx as _rewrite
+
 CFPP = ["Mira_F_88_14e-v2.txt", "Andre_Morange_H_58_Mo-v2.txt"]
 EMOJI_TEXT = ("Élise : Quand je suis arrivée 🙂 à Paris en 1952, j'ai rencontré 👩‍👩‍👧 des partenaires "
               "de coopération.\nEnquêteur : et après ?\n"
@@ -219,18 +221,6 @@ def test_pseudonymise_spans_maps_every_cut():
     assert new == "Personne-01 : je suis arrivée. Personne-01 et moi 🙂 fin"
     assert new[where[7]:where[23]] == "je suis arrivée."
     assert new[where[24]:where[40]] == text[24:40].replace("Mira", "Personne-01")
-
-
-def _rewrite(src: Path, target: Path, edit) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "project.qde":
-                root = etree.fromstring(data)
-                edit(root)
-                data = etree.tostring(root, xml_declaration=True, encoding="utf-8")
-            zout.writestr(info, data)
-    return target
 
 
 def test_analyst_corrections_become_training_rows(store_dir, exported, schema, tmp_path):

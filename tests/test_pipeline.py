@@ -93,10 +93,10 @@ def test_transient_error_is_retried_and_a_failing_analysis_is_quarantined(small_
 
     real_analyse = pipeline.Analyzer.analyse
 
-    def crashing(self, document):
+    def crashing(self, document, reviews=()):
         if document.path.endswith("2022_rencontreALiege.txt"):
             raise RuntimeError("boom in a component")
-        return real_analyse(self, document)
+        return real_analyse(self, document, reviews)
 
     monkeypatch.setitem(base._READERS, ".txt", flaky)
     monkeypatch.setattr(pipeline.Analyzer, "analyse", crashing)

@@ -224,6 +224,37 @@ def train(
     console.print(f"coding classifier saved to {path}")
 
 
+@app.command()
+def review(
+    reviewed: Path = typer.Argument(..., help="A .qdpx exported by `narratif export qdpx` and reviewed in QDA "
+                                    "software (turning points kept, retyped, deleted or added)."),
+    out: Path = typer.Option(..., "--out", "-o", help="The output directory it was exported from."),
+) -> None:
+    """Record analysts' verdicts on turning points; every later run applies them."""
+    from .export import RefiError
+    from .export.reviews import turning_point_reviews
+    from .store import Store, StoreLockedError
+
+    if not reviewed.is_file():
+        _fail(f"no such file: {reviewed}")
+    if not (out / "narratif.duckdb").is_file():
+        _fail(f"no narratif store in {out}; give the output directory the project was exported from")
+    try:
+        with Store(out) as store:
+            result = turning_point_reviews(reviewed, store)
+            store.write_reviews(result.reviews)
+    except (RefiError, ValueError) as exc:
+        _fail(f"{reviewed}: {exc}" if str(reviewed) not in str(exc) else str(exc))
+    except StoreLockedError as exc:
+        _fail(str(exc), 3)
+    for w in result.warnings:
+        console.print(w, style="yellow", markup=False)
+    counts = result.counts()
+    console.print(f"{result.documents} documents reviewed: " + ", ".join(f"{n} {c}" for c, n in counts.items())
+                  + f". The next `narratif run ... --out {out}` applies them "
+                  f"({len({r.doc_id for r in result.reviews})} documents re-analysed).", markup=False)
+
+
 export_app = typer.Typer(help="Export to REFI-QDA (NVivo, ATLAS.ti, MAXQDA, QualCoder).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 

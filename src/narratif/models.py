@@ -98,6 +98,27 @@ class TurningPoint:
 
 
 @dataclass(slots=True)
+class TurningPointReview:
+    """An analyst's verdict on one sentence as a turning point, kept across runs.
+
+    ``keep`` with the analyst's ``type`` (a detected moment accepted or retyped, or a
+    missed one added), or ``reject`` (a detected moment removed). ``change`` says what
+    the verdict changed when it was recorded: accepted | retyped | added | rejected.
+    Offsets are the sentence's in the stored text of ``doc_id``.
+    """
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    verdict: str  # keep | reject
+    type: str | None
+    change: str
+    source: str  # the reviewed project's file name
+    reviewed_at: str  # ISO 8601, UTC
+
+
+@dataclass(slots=True)
 class TimeExpression:
     doc_id: str
     sent_id: int

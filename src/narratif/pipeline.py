@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from . import __version__
 from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
-from .models import STATUS_QUARANTINED, Analysis, Document
+from .models import STATUS_QUARANTINED, Analysis, Document, TurningPointReview
 
 #: Bump when a change in the analysis code must invalidate stored results.
 PIPELINE_VERSION = f"{__version__}+a4"
@@ -121,10 +121,13 @@ class Analyzer:
     def signature(self) -> str:
         return self._signature
 
-    def analyse(self, document: Document) -> Analysis:
+    def analyse(self, document: Document, reviews: Iterable[TurningPointReview] = ()) -> Analysis:
+        """Parse once, then code, build the timeline and find turning points, with the
+        analysts' verdicts on this document's turning points (``reviews``) applied."""
         from .nlp import analysed, parse_document
+        from .review import apply_reviews
         from .timeline import anchor_turning_points, extract_timeline
-        from .turning_points import detect_turning_points
+        from .turning_points import detect_turning_points, sentence_score
 
         parsed = parse_document(self.nlp, document, batch_size=self.settings.batch_size)
         spoken = analysed(parsed)
@@ -132,15 +135,21 @@ class Analyzer:
         analysis.codings = self.coder.code(spoken)
         timeline = extract_timeline(document, parsed)
         tps = detect_turning_points(document, parsed)
+        reviews = list(reviews)
+        if reviews:
+            tps = apply_reviews(tps, reviews, analysis.sentences, score_of=sentence_score(parsed))
         analysis.turning_points = anchor_turning_points(tps, timeline, parsed)
         analysis.timeline = timeline
         return analysis
 
 
-def analysis_key(signature: str, item: InputFile) -> str:
-    """Changes when content, attributes, codebook, models or pipeline change."""
-    payload = json.dumps({"sig": signature, "sha": item.sha256,
-                          "attrs": {k: str(v) for k, v in sorted(item.attributes.items())}}, sort_keys=True)
+def analysis_key(signature: str, item: InputFile, reviews: str = "") -> str:
+    """Changes when content, attributes, codebook, models, pipeline or the analysts'
+    verdicts on the document (``reviews``: their digest) change."""
+    key = {"sig": signature, "sha": item.sha256, "attrs": {k: str(v) for k, v in sorted(item.attributes.items())}}
+    if reviews:  # absent, not empty, when there are none: unreviewed documents keep their keys
+        key["reviews"] = reviews
+    payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -199,15 +208,17 @@ def quarantined(item: InputFile, error: str) -> Document:
                     attributes=dict(item.attributes))
 
 
-def process_file(item: InputFile, analyzer: Analyzer) -> tuple[Document, Analysis | None]:
-    """Ingest and analyse one file. Bad content yields a quarantined Document, never an exception."""
+def process_file(item: InputFile, analyzer: Analyzer, reviews: Iterable[TurningPointReview] = ()
+                 ) -> tuple[Document, Analysis | None]:
+    """Ingest and analyse one file (with the verdicts recorded on it). Bad content yields a
+    quarantined Document, never an exception."""
     if item.error:
         return quarantined(item, item.error), None
     doc = ingest_file(item.path, item.attributes, display_path=item.shown, sha256=item.sha256)
     if not doc.ok:
         return doc, None
     try:
-        return doc, analyzer.analyse(doc)
+        return doc, analyzer.analyse(doc, reviews)
     except Exception as exc:  # an analysis bug on one document must not stop the others
         if is_transient(exc):
             raise
@@ -280,13 +291,18 @@ def get_analyzer(settings: RunSettings) -> Analyzer:
     return _ANALYZERS[key]
 
 
-def select_work(planned: list[InputFile], signature: str, stored: dict[str, tuple[str, str, str]]
+def select_work(planned: list[InputFile], signature: str, stored: dict[str, tuple[str, str, str]],
+                reviews: dict[str, list[TurningPointReview]] | None = None
                 ) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
-    """Split planned files into (to process with their analysis key, unchanged)."""
+    """Split planned files into (to process with their analysis key, unchanged); a
+    document whose recorded verdicts changed is processed again."""
+    from .review import reviews_digest
+
+    reviews = reviews or {}
     todo, unchanged = [], []
     seen: set[str] = set()
     for item in planned:
-        key = analysis_key(signature, item)
+        key = analysis_key(signature, item, reviews_digest(reviews.get(item.doc_id, ())))
         did = item.doc_id
         if did is not None and did in seen:
             unchanged.append(item)  # same content under two paths: stored once

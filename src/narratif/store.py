@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import duckdb
 import pandas as pd
 
-from .models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint
+from .models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint, TurningPointReview
 
 DB_NAME = "narratif.duckdb"
 TABLES_DIR = "tables"
@@ -43,6 +43,8 @@ _RECORD_TYPES = {
     "turning_points": TurningPoint,
     "timeline": TimeExpression,
 }
+_REVIEWS_DDL = """doc_id VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR, type VARCHAR,
+    change VARCHAR, source VARCHAR, reviewed_at VARCHAR"""
 #: Fixed columns of ``documents``; attributes become extra VARCHAR columns.
 DOCUMENT_COLUMNS = {
     "doc_id": "VARCHAR PRIMARY KEY",
@@ -108,6 +110,8 @@ class Store:
         for name, ddl in _DOC_TABLE_DDL.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        # analysts' work: never deleted with a document's rows (see write_reviews)
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS turning_point_reviews ({_REVIEWS_DDL})")
         self.con.execute(
             """CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
             inputs VARCHAR, n_documents INTEGER, n_processed INTEGER, n_skipped INTEGER, n_quarantined INTEGER,
@@ -187,6 +191,43 @@ class Store:
         self.con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _rows")
         self.con.unregister("_rows")
 
+    # -- analysts' verdicts on turning points ---------------------------------------------
+    def write_reviews(self, reviews: list[TurningPointReview]) -> None:
+        """Record verdicts in one transaction; a new verdict on a sentence replaces the older one.
+
+        Kept apart from the per-document tables: re-analysing a document never deletes them.
+        """
+        if not reviews:
+            return
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for r in reviews:
+                con.execute('DELETE FROM turning_point_reviews WHERE doc_id = ? AND start = ? AND "end" = ?',
+                            [r.doc_id, r.start, r.end])
+            cols = [f.name for f in fields(TurningPointReview)]
+            df = pd.DataFrame([[getattr(r, c) for c in cols] for r in reviews], columns=cols)
+            con.register("_rows", df)
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f"INSERT INTO turning_point_reviews ({quoted}) SELECT {quoted} FROM _rows")
+            con.unregister("_rows")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def reviews_by_doc(self) -> dict[str, list[TurningPointReview]]:
+        """doc_id -> its recorded verdicts (an empty dict on a store from before reviews)."""
+        if not self.has_table("turning_point_reviews"):
+            return {}
+        cols = [f.name for f in fields(TurningPointReview)]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        out: dict[str, list[TurningPointReview]] = {}
+        for row in self.con.execute(f"SELECT {quoted} FROM turning_point_reviews ORDER BY doc_id, start").fetchall():
+            r = TurningPointReview(*row)
+            out.setdefault(r.doc_id, []).append(r)
+        return out
+
     # -- whole tables (corpus-level stages) ---------------------------------------------
     def table(self, name: str, where: str | None = None, params: list | None = None) -> pd.DataFrame:
         """A stored table as a DataFrame (``where`` is a SQL predicate with ``?`` params)."""
@@ -209,7 +250,7 @@ class Store:
 
     def replace_table(self, name: str, df: pd.DataFrame) -> None:
         """Replace a derived (corpus-level) table atomically."""
-        if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in ("documents", "runs"):
+        if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in ("documents", "runs", "turning_point_reviews"):
             raise ValueError(f"{name!r} is not a derived table name")
         self.con.execute("BEGIN TRANSACTION")
         try:

@@ -268,6 +268,20 @@ def score_sentences(parsed, *, settings: TurningPointSettings | None = None) -> 
     return out
 
 
+def sentence_score(parsed, settings: TurningPointSettings | None = None):
+    """``Sentence -> float``: the scorer's score for any analysed sentence (0 when it is no
+    candidate), for moments an analyst adds that the detector did not keep."""
+    scorer = TurningPointScorer(settings)
+    spans = {sent.sent_id: span for p in parsed for sent, span in zip(p.sentences, p.spans)}
+
+    def score(sentence) -> float:
+        span = spans.get(sentence.sent_id)
+        cand = scorer(span) if span is not None else None
+        return float(cand["score"]) if cand else 0.0
+
+    return score
+
+
 def past_share(profiles: list[tuple[int, int, int]]) -> float:
     """Share of past-tense verbs (foreground events and imparfait) among the finite ones: how
     much of the text tells rather than comments. 1.0 when there are no verbs to judge by."""
