@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from narratif import pipeline as P
+from narratif.review import ReviewIndex
 from narratif.store import Store
 
 
@@ -49,20 +50,21 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
         signature = P.analysis_signature(settings, store)  # loads the models only if it must
-        reviews = store.reviews_by_doc()  # analysts' verdicts: applied to their documents
+        reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
         todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
         P.count_unchanged(store, unchanged, summary)
         bar = _progress(len(todo), progress)
         if distributed:
-            futures = {analyse_document.submit(item, settings, reviews.get(item.doc_id)): (item, key)
-                       for item, key in todo}
+            futures = {analyse_document.submit(item, settings, reviews.for_document(item.doc_id, item.shown)):
+                       (item, key) for item, key in todo}
             for fut in as_completed(list(futures)):
                 item, key = futures[fut]
                 _commit(store, item, key, fut, summary)
                 bar.update(1)
         else:
             for item, key in todo:
-                state = analyse_document(item, settings, reviews.get(item.doc_id), return_state=True)
+                verdicts = reviews.for_document(item.doc_id, item.shown)
+                state = analyse_document(item, settings, verdicts, return_state=True)
                 _commit(store, item, key, state, summary)
                 bar.update(1)
         bar.close()

@@ -33,12 +33,12 @@ def _tp(s: Sentence, tp_type: str, score: float = 2.0) -> TurningPoint:
 
 
 def _review(s: Sentence, verdict: str, tp_type: str | None, change: str, at: str = "2026-12-01T10:00:00+00:00"):
-    return TurningPointReview("d", s.start, s.end, s.text, verdict, tp_type, change, "revu.qdpx", at)
+    return TurningPointReview("d", "recit.txt", s.start, s.end, s.text, verdict, tp_type, change, "revu.qdpx", at)
 
 
 def test_verdicts_say_what_the_analyst_changed():
     sents = {s.sent_id: s for s in _sentences()}
-    out = verdicts("d", {1: "mobilite", 3: "rupture", 4: "decision"}, {1: "mobilite", 3: "revelation", 5: "rencontre"},
+    out = verdicts("d", "recit.txt", {1: "mobilite", 3: "rupture", 4: "decision"}, {1: "mobilite", 3: "revelation", 5: "rencontre"},
                    sents, source="revu.qdpx", reviewed_at="2026-12-01T10:00:00+00:00")
     assert [(sents_id, r.verdict, r.type, r.change) for sents_id, r in zip((1, 3, 4, 5), out)] == [
         (1, "keep", "mobilite", "accepted"), (3, "keep", "revelation", "retyped"),
@@ -58,6 +58,18 @@ def test_apply_reviews_rejects_retypes_and_adds():
     assert out[2].evidence.startswith("review: added") and out[2].score == 1.25 and out[2].seg_id == 2
     # a sentence with no turning point any more keeps its rejection silently; unreviewed ones pass through
     assert apply_reviews([_tp(sents[0], "decision")], reviews[2:3], sents) == [_tp(sents[0], "decision")]
+
+
+def test_verdicts_follow_a_corrected_file_by_sentence_text():
+    sents = _sentences()
+    reviews = [_review(sents[3], "reject", None, "rejected"), _review(sents[5], "keep", "rencontre", "added"),
+               _review(sents[1], "keep", "rupture", "added")]
+    # the corrected file: a line added at the top, sentence 1 reworded
+    corrected = [Sentence("d2", s.seg_id, s.sent_id + 1, s.start + 7, s.end + 7, s.text) for s in sents]
+    corrected[1].text = "phrase 1 corrigée"
+    tps = [_tp(corrected[3], "decision")]
+    out = apply_reviews(tps, reviews, corrected)
+    assert [(t.sent_id, t.type, t.start) for t in out] == [(6, "rencontre", corrected[5].start)]
 
 
 def test_the_latest_verdict_on_a_sentence_wins():
@@ -166,6 +178,18 @@ def test_reviewed_turning_points_survive_the_next_runs(first_run, tmp_path):
     third = narratif.run(inputs, out, topics=False, report=False)
     assert third.summary.n_processed == 0
     assert _turning_points(out).equals(after)
+
+    # the transcriber corrects the file: the verdicts follow the sentences that did not change
+    story = inputs / "2019_peripitiesVoiture.txt"
+    story.write_text(story.read_text(encoding="utf-8").replace("XXX de la ville", "en ville"), encoding="utf-8")
+    fourth = narratif.run(inputs, out, topics=False, report=False)
+    assert fourth.summary.n_processed == 1
+    corrected = _turning_points(out)
+    new_doc = sorted(set(corrected["doc_id"]) - set(after["doc_id"]))
+    assert len(new_doc) == 1
+    c = corrected[corrected["doc_id"] == new_doc[0]]
+    assert c[["text", "type"]].values.tolist() == a[["text", "type"]].values.tolist()
+    assert c["evidence"].str.contains("review: ").all()
 
 
 def test_a_pseudonymised_project_is_reviewed_on_the_stored_text(first_run, tmp_path):

@@ -108,6 +108,7 @@ class TurningPointReview:
     """
 
     doc_id: str
+    path: str  # the document's path when reviewed: verdicts follow a corrected file by sentence text
     start: int
     end: int
     text: str

@@ -14,11 +14,14 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import __version__
 from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
 from .models import STATUS_QUARANTINED, Analysis, Document, TurningPointReview
+
+if TYPE_CHECKING:
+    from .review import ReviewIndex
 
 #: Bump when a change in the analysis code must invalidate stored results.
 PIPELINE_VERSION = f"{__version__}+a4"
@@ -292,17 +295,16 @@ def get_analyzer(settings: RunSettings) -> Analyzer:
 
 
 def select_work(planned: list[InputFile], signature: str, stored: dict[str, tuple[str, str, str]],
-                reviews: dict[str, list[TurningPointReview]] | None = None
-                ) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
+                reviews: ReviewIndex | None = None) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
     """Split planned files into (to process with their analysis key, unchanged); a
     document whose recorded verdicts changed is processed again."""
-    from .review import reviews_digest
+    from .review import ReviewIndex, reviews_digest
 
-    reviews = reviews or {}
+    reviews = reviews or ReviewIndex()
     todo, unchanged = [], []
     seen: set[str] = set()
     for item in planned:
-        key = analysis_key(signature, item, reviews_digest(reviews.get(item.doc_id, ())))
+        key = analysis_key(signature, item, reviews_digest(reviews.for_document(item.doc_id, item.shown)))
         did = item.doc_id
         if did is not None and did in seen:
             unchanged.append(item)  # same content under two paths: stored once

@@ -36,8 +36,34 @@ def sentence_of(start: int, end: int, sentences: list[Sentence]) -> Sentence | N
     return best
 
 
-def verdicts(doc_id: str, detected: dict[int, str], reviewed: dict[int, str], sentences: dict[int, Sentence], *,
-             source: str, reviewed_at: str) -> list[TurningPointReview]:
+def _sentence_for(review: TurningPointReview, sentences: list[Sentence]) -> Sentence | None:
+    """Where a verdict lands: by offsets in the document it was given on; in a corrected
+    version of that file, on the sentence with the same words (the nearest one)."""
+    if review.doc_id == sentences[0].doc_id:
+        return sentence_of(review.start, review.end, sentences)
+    same = [s for s in sentences if s.text.strip() == review.text.strip()]
+    return min(same, key=lambda s: abs(s.start - review.start)) if same else None
+
+
+class ReviewIndex:
+    """The recorded verdicts, found by document and by the file they were given on."""
+
+    def __init__(self, reviews: Iterable[TurningPointReview] = ()):
+        self.by_doc: dict[str, list[TurningPointReview]] = {}
+        self.by_path: dict[str, list[TurningPointReview]] = {}
+        for r in reviews:
+            self.by_doc.setdefault(r.doc_id, []).append(r)
+            self.by_path.setdefault(r.path, []).append(r)
+
+    def for_document(self, doc_id: str | None, path: str) -> list[TurningPointReview]:
+        """A document's verdicts, and those given on earlier versions of its file: a corrected
+        transcript keeps the verdicts on the sentences it did not change."""
+        own = self.by_doc.get(doc_id, []) if doc_id else []
+        return own + [r for r in self.by_path.get(path, []) if r.doc_id != doc_id]
+
+
+def verdicts(doc_id: str, path: str, detected: dict[int, str], reviewed: dict[int, str],
+             sentences: dict[int, Sentence], *, source: str, reviewed_at: str) -> list[TurningPointReview]:
     """One verdict per sentence of a reviewed document.
 
     ``detected`` and ``reviewed`` map a sentence id to the turning-point type narratif
@@ -53,7 +79,7 @@ def verdicts(doc_id: str, detected: dict[int, str], reviewed: dict[int, str], se
             verdict, tp_type = KEEP, reviewed[sid]
         else:
             change, verdict, tp_type = "rejected", REJECT, None
-        out.append(TurningPointReview(doc_id=doc_id, start=s.start, end=s.end, text=s.text, verdict=verdict,
+        out.append(TurningPointReview(doc_id=doc_id, path=path, start=s.start, end=s.end, text=s.text, verdict=verdict,
                                       type=tp_type, change=change, source=source, reviewed_at=reviewed_at))
     return out
 
@@ -67,15 +93,18 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
     (polarity re-derived when the type changed) or, when the detector did not propose
     it, becomes a turning point scored by ``score_of`` (the detector's own score for the
     sentence; 0 when it has none). Each reviewed moment says so in its evidence.
-    A verdict whose sentence is not in ``sentences`` (the text was re-segmented past
-    recognition) is ignored.
+    Verdicts given on an earlier version of the file apply to the sentences whose words
+    are unchanged; the others are ignored.
     """
     from .turning_points import TurningPointScorer
 
+    turning_points = list(turning_points)
+    if not sentences:
+        return turning_points
     by_sent: dict[int, TurningPointReview] = {}
     sent_by_id = {s.sent_id: s for s in sentences}
     for r in sorted(reviews, key=lambda r: r.reviewed_at):  # the latest verdict on a sentence wins
-        s = sentence_of(r.start, r.end, sentences)
+        s = _sentence_for(r, sentences)
         if s is not None:
             by_sent[s.sent_id] = r
     out = []

@@ -43,7 +43,7 @@ _RECORD_TYPES = {
     "turning_points": TurningPoint,
     "timeline": TimeExpression,
 }
-_REVIEWS_DDL = """doc_id VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR, type VARCHAR,
+_REVIEWS_DDL = """doc_id VARCHAR, path VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR, type VARCHAR,
     change VARCHAR, source VARCHAR, reviewed_at VARCHAR"""
 #: Fixed columns of ``documents``; attributes become extra VARCHAR columns.
 DOCUMENT_COLUMNS = {
@@ -216,17 +216,14 @@ class Store:
             con.execute("ROLLBACK")
             raise
 
-    def reviews_by_doc(self) -> dict[str, list[TurningPointReview]]:
-        """doc_id -> its recorded verdicts (an empty dict on a store from before reviews)."""
+    def reviews(self) -> list[TurningPointReview]:
+        """Every recorded verdict (none on a store from before reviews)."""
         if not self.has_table("turning_point_reviews"):
-            return {}
+            return []
         cols = [f.name for f in fields(TurningPointReview)]
         quoted = ", ".join(f'"{c}"' for c in cols)
-        out: dict[str, list[TurningPointReview]] = {}
-        for row in self.con.execute(f"SELECT {quoted} FROM turning_point_reviews ORDER BY doc_id, start").fetchall():
-            r = TurningPointReview(*row)
-            out.setdefault(r.doc_id, []).append(r)
-        return out
+        rows = self.con.execute(f"SELECT {quoted} FROM turning_point_reviews ORDER BY doc_id, start").fetchall()
+        return [TurningPointReview(*row) for row in rows]
 
     # -- whole tables (corpus-level stages) ---------------------------------------------
     def table(self, name: str, where: str | None = None, params: list | None = None) -> pd.DataFrame:

@@ -95,7 +95,7 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
     reviewed_at = reviewed_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     codes = project.all_codes()
     docs = store.documents(with_text=True)
-    by_guid = {norm_guid(guid("source", d)): (d, t) for d, t in zip(docs["doc_id"], docs["text"])}
+    by_guid = {norm_guid(guid("source", d)): (d, p, t) for d, p, t in zip(docs["doc_id"], docs["path"], docs["text"])}
     result = ReviewImport()
     tp_codings: dict[str, list] = {}
     for c in project.codings:
@@ -106,7 +106,7 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
         if src.guid not in by_guid:
             result.warnings.append(f"{name}: source {src.name!r} is not a document of this store; left out")
             continue
-        doc_id, stored_text = by_guid[src.guid]
+        doc_id, path, stored_text = by_guid[src.guid]
         if src.text is None:
             result.warnings.append(f"{name}: source {src.name!r} has no text in the project; left out")
             continue
@@ -134,5 +134,5 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
                 continue
             reviewed[s.sent_id] = tp_type
         result.documents += 1
-        result.reviews.extend(verdicts(doc_id, detected, reviewed, by_id, source=name, reviewed_at=reviewed_at))
+        result.reviews.extend(verdicts(doc_id, path, detected, reviewed, by_id, source=name, reviewed_at=reviewed_at))
     return result
