@@ -71,6 +71,20 @@ def test_a_problem_met_is_not_an_encounter(nlp):
     assert scorer(next(nlp("En 2015 j'ai rencontré la directrice du centre social.").sents))["type"] == "rencontre"
 
 
+def test_announcing_the_story_is_never_a_turning_point(nlp, shared_dir):
+    """The guideline's first exclusion: a statement about the telling, however strong its verb."""
+    scorer = TurningPointScorer()
+    lines = {name: (shared_dir / "corpora" / "parisstories" / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+             for name in ("2019_peripitiesVoiture", "2022_frereHyperDifferent", "2019_vacancesEte")}
+    for text in (lines["2019_peripitiesVoiture"][0], lines["2022_frereHyperDifferent"][0].split(" : ", 1)[1],
+                 lines["2019_vacancesEte"][0]):
+        assert scorer(next(nlp(text).sents)) is None, text
+    # an event told after the announcement still counts; talking to someone in the story is an act
+    told = scorer(next(nlp("je vais vous raconter, en cinquante-deux je suis arrivée à Paris avec mes parents").sents))
+    assert told and told["type"] == "mobilite"
+    assert not TurningPointScorer.announces_telling(nlp("et du coup j'ai décidé de lui parler.")[:])
+
+
 def test_interviewer_turns_never_give_turning_points(nlp, shared_dir):
     doc = ingest_file(shared_dir / "corpora/cfpp2000/Younes_Belkacem_H_59_Mo-v2.txt")
     parsed = parse_document(nlp, doc)

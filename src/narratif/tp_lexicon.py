@@ -133,6 +133,13 @@ _NEGATION = {"pas", "jamais", "plus", "rien", "guère"}
 _META_NARRATIVE = re.compile(
     r"\b(?:(?:raconter|parler|présenter|expliquer) (?:de |d'|l'|la |le |mes |mon |ma |une |un |comment )|"
     r"le thème|mon histoire|cette histoire|anecdote|(?:le|la) (?:premier |première )?(?:jour|fois)\W{0,3} où)", re.IGNORECASE)
+#: The narrator announcing what they will tell (« j'ai décidé de raconter mes péripéties », « je vais te
+#: raconter mes vacances », « qu'est-ce que je pourrais te raconter »): a statement about the telling,
+#: never a turning point (the guideline's first exclusion), however strong its decision verb.
+_TELLING_ANNOUNCED = re.compile(
+    r"\b(?:(?:décidé|choisi|envie|vais|voudrais|voulais|pourrais|peux|veux|dois|va)\s+(?:de\s+|d')?"
+    r"(?:te |vous |t')?(?:raconter|parler|présenter|expliquer)\b|"
+    r"(?:qu'est-ce que|quoi|ce que) (?:je|j') (?:\w+ ){0,2}(?:te |vous )?raconter\b)", re.IGNORECASE)
 _FIRST_PERSON = {"je", "j'", "j’", "on", "nous", "moi", "me", "m'", "m’"}
 _QUESTION_START = re.compile(r"^\s*(?:est-ce que|qu'est-ce|pourquoi|comment|où|quand est-ce)\b", re.IGNORECASE)
 _DISCOURSE_ONLY = re.compile(r"^[\W_]*(?:(?:euh|bah|ben|bon|voilà|ouais|oui|non|hein|enfin|donc|et|mais|alors|"

@@ -31,7 +31,8 @@ from spacy.tokens import Doc, Span
 from . import extensions
 from .models import Document, TurningPoint
 from .tp_lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
-    _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, LEVIER_WORDS,
+    _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, _TELLING_ANNOUNCED,
+    LEVIER_WORDS,
     NARRATIVE_CUES, OBSTACLE_WORDS, TYPE_LEMMAS, TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
 )
 
@@ -87,7 +88,8 @@ def settings_signature(settings: TurningPointSettings | None = None) -> str:
     from .tp_model import weights_hash
 
     s = settings or TurningPointSettings()
-    lex = repr((TYPE_LEMMAS, TYPE_PATTERNS, NARRATIVE_CUES, OBSTACLE_WORDS.pattern, LEVIER_WORDS.pattern))
+    lex = repr((TYPE_LEMMAS, TYPE_PATTERNS, NARRATIVE_CUES, OBSTACLE_WORDS.pattern, LEVIER_WORDS.pattern,
+                _TELLING_ANNOUNCED.pattern))
     weights = weights_hash() if s.use_model else "off"
     return sha256((s.signature() + lex + weights).encode()).hexdigest()[:16]
 
@@ -137,10 +139,23 @@ class TurningPointScorer:
                     pres += 1
         return max(fg, 0), imp, pres
 
+    @staticmethod
+    def announces_telling(span: Span) -> bool:
+        """« j'ai décidé de raconter mes péripéties », « je vais te raconter mes vacances »: the
+        narrator says what they will tell, and no event is told after it in the sentence."""
+        m = _TELLING_ANNOUNCED.search(span.text)
+        if not m:
+            return False
+        after = span.start_char + m.end()
+        return not any(t.idx >= after and t.pos_ in ("VERB", "AUX") and "Past" in t.morph.get("Tense")
+                       and ("Fin" in t.morph.get("VerbForm") or any(c.dep_.startswith("aux") for c in t.children))
+                       for t in span)
+
     def __call__(self, span: Span) -> dict | None:
         s = self.settings
         text = span.text
-        if len(span) < s.min_tokens or _DISCOURSE_ONLY.match(text) or text.rstrip().endswith("?"):
+        if (len(span) < s.min_tokens or _DISCOURSE_ONLY.match(text) or text.rstrip().endswith("?")
+                or self.announces_telling(span)):
             return None
         low = text.lower()
         evidence: dict[str, list[str]] = {t: [] for t in TYPES}
