@@ -38,12 +38,15 @@ def _review(s: Sentence, verdict: str, tp_type: str | None, change: str, at: str
 
 def test_verdicts_say_what_the_analyst_changed():
     sents = {s.sent_id: s for s in _sentences()}
-    out = verdicts("d", "recit.txt", {1: "mobilite", 3: "rupture", 4: "decision"}, {1: "mobilite", 3: "revelation", 5: "rencontre"},
-                   sents, source="revu.qdpx", reviewed_at="2026-12-01T10:00:00+00:00")
-    assert [(sents_id, r.verdict, r.type, r.change) for sents_id, r in zip((1, 3, 4, 5), out)] == [
+    detected = {1: "mobilite", 3: "rupture", 4: "decision"}
+    reviewed = {1: "mobilite", 3: "revelation", 5: "rencontre"}
+    out = verdicts("d", "recit.txt", detected, reviewed, sents, source="revu.qdpx",
+                   reviewed_at="2026-12-01T10:00:00+00:00")
+    assert [(sid, r.verdict, r.type, r.change) for sid, r in zip((1, 3, 4, 5), out)] == [
         (1, "keep", "mobilite", "accepted"), (3, "keep", "revelation", "retyped"),
         (4, "reject", None, "rejected"), (5, "keep", "rencontre", "added")]
-    assert [(r.start, r.end, r.text) for r in out] == [(sents[i].start, sents[i].end, sents[i].text) for i in (1, 3, 4, 5)]
+    assert [(r.start, r.end, r.text) for r in out] == [(sents[i].start, sents[i].end, sents[i].text)
+                                                       for i in (1, 3, 4, 5)]
 
 
 def test_apply_reviews_rejects_retypes_and_adds():

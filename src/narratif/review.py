@@ -113,8 +113,9 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
         if r is None:
             out.append(tp)
         elif r.verdict == KEEP:
-            note = f"review: {'accepted' if r.type == tp.type else f'retyped from {tp.type}'} ({r.source}, {r.reviewed_at[:10]})"
-            polarity = tp.polarity if r.type == tp.type else TurningPointScorer.polarity(r.type, tp.text.lower())
+            same = r.type == tp.type
+            note = f"review: {'accepted' if same else f'retyped from {tp.type}'} ({r.source}, {r.reviewed_at[:10]})"
+            polarity = tp.polarity if same else TurningPointScorer.polarity(r.type, tp.text.lower())
             out.append(replace(tp, type=r.type, polarity=polarity, evidence=f"{tp.evidence}; {note}"))
     for sid, r in by_sent.items():
         if r.verdict != KEEP or r.type is None:

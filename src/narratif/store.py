@@ -42,9 +42,10 @@ _RECORD_TYPES = {
     "codings": Coding,
     "turning_points": TurningPoint,
     "timeline": TimeExpression,
+    "turning_point_reviews": TurningPointReview,  # not per document: see Store.write_reviews
 }
-_REVIEWS_DDL = """doc_id VARCHAR, path VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR, type VARCHAR,
-    change VARCHAR, source VARCHAR, reviewed_at VARCHAR"""
+_REVIEWS_DDL = """doc_id VARCHAR, path VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR,
+    type VARCHAR, change VARCHAR, source VARCHAR, reviewed_at VARCHAR"""
 #: Fixed columns of ``documents``; attributes become extra VARCHAR columns.
 DOCUMENT_COLUMNS = {
     "doc_id": "VARCHAR PRIMARY KEY",
@@ -183,8 +184,7 @@ class Store:
     def _insert_records(self, table: str, records: list) -> None:
         if not records:
             return
-        cls = _RECORD_TYPES[table]
-        cols = [f.name for f in fields(cls)]
+        cols = [f.name for f in fields(_RECORD_TYPES[table])]
         df = pd.DataFrame([[getattr(r, c) for c in cols] for r in records], columns=cols)
         self.con.register("_rows", df)
         quoted = ", ".join(f'"{c}"' for c in cols)
@@ -205,12 +205,7 @@ class Store:
             for r in reviews:
                 con.execute('DELETE FROM turning_point_reviews WHERE doc_id = ? AND start = ? AND "end" = ?',
                             [r.doc_id, r.start, r.end])
-            cols = [f.name for f in fields(TurningPointReview)]
-            df = pd.DataFrame([[getattr(r, c) for c in cols] for r in reviews], columns=cols)
-            con.register("_rows", df)
-            quoted = ", ".join(f'"{c}"' for c in cols)
-            con.execute(f"INSERT INTO turning_point_reviews ({quoted}) SELECT {quoted} FROM _rows")
-            con.unregister("_rows")
+            self._insert_records("turning_point_reviews", reviews)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -247,7 +242,8 @@ class Store:
 
     def replace_table(self, name: str, df: pd.DataFrame) -> None:
         """Replace a derived (corpus-level) table atomically."""
-        if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in ("documents", "runs", "turning_point_reviews"):
+        if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in _RECORD_TYPES \
+                or name in ("documents", "runs"):
             raise ValueError(f"{name!r} is not a derived table name")
         self.con.execute("BEGIN TRANSACTION")
         try:
