@@ -226,6 +226,32 @@ def test_a_pseudonymised_project_is_reviewed_on_the_stored_text(first_run, tmp_p
     assert [r.change for r in mine] == ["accepted"] * (len(stored) - 1) + ["rejected"]
 
 
+def test_nothing_is_rejected_when_the_store_changed_since_the_export(first_run, tmp_path):
+    """A run between export and review (new model, new settings) changed the turning points:
+    what the analysts deleted is no longer known, so nothing is rejected."""
+    _, _, pristine = first_run
+    out = tmp_path / "out"
+    shutil.copytree(pristine, out)
+    exported = export_qdpx(out, tmp_path / "projet.qdpx")
+    src, tps = _tp_codings(exported, "2019_peripitiesVoiture")
+
+    def edit(root):  # the analyst deletes one moment
+        c = _coding(root, src.guid, tps.iloc[0]["code_guid"], tps.iloc[0]["start"])
+        c.getparent().remove(c)
+
+    reviewed = rewrite_qdpx(exported, tmp_path / "revu.qdpx", edit)
+    with Store(out) as store:
+        assert [r.change for r in turning_point_reviews(reviewed, store).reviews].count("rejected") == 1
+        doc_id = store.documents().set_index("path").filter(like="peripities", axis=0)["doc_id"].iloc[0]
+        last = store.table("turning_points", "doc_id = ?", [doc_id])["sent_id"].max()
+        store.con.execute("DELETE FROM turning_points WHERE doc_id = ? AND sent_id = ?", [doc_id, int(last)])
+        result = turning_point_reviews(reviewed, store)
+    assert [r.change for r in result.reviews].count("rejected") == 0
+    assert any("changed since this project was exported" in w and "peripitiesVoiture" in w for w in result.warnings)
+    mine = [r for r in result.reviews if r.doc_id == doc_id]
+    assert len(mine) == len(tps) - 1 and {r.change for r in mine} <= {"accepted", "added"}
+
+
 def test_review_names_bad_or_foreign_projects(first_run, tmp_path, shared_dir):
     from narratif.cli import app
 

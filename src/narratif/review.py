@@ -63,16 +63,18 @@ class ReviewIndex:
 
 
 def verdicts(doc_id: str, path: str, detected: dict[int, str], reviewed: dict[int, str],
-             sentences: dict[int, Sentence], *, source: str, reviewed_at: str) -> list[TurningPointReview]:
+             sentences: dict[int, Sentence], *, source: str, reviewed_at: str, reject: bool = True
+             ) -> list[TurningPointReview]:
     """One verdict per sentence of a reviewed document.
 
     ``detected`` and ``reviewed`` map a sentence id to the turning-point type narratif
     proposed and the one the analyst left. A proposed moment the analyst left is
     accepted (same type) or retyped; one left only by the analyst is added; one the
-    analyst deleted is rejected. Sentences neither proposed nor coded get no verdict.
+    analyst deleted is rejected, unless ``reject`` is false (what the analyst saw is no
+    longer known). Sentences neither proposed nor coded get no verdict.
     """
     out = []
-    for sid in sorted(set(detected) | set(reviewed)):
+    for sid in sorted(set(detected) | set(reviewed) if reject else set(reviewed)):
         s = sentences[sid]
         if sid in reviewed:
             change = "added" if sid not in detected else ("accepted" if detected[sid] == reviewed[sid] else "retyped")
@@ -126,6 +128,13 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
                                 text=s.text, type=r.type, polarity=TurningPointScorer.polarity(r.type, s.text.lower()),
                                 score=score, evidence=f"review: added ({r.source}, {r.reviewed_at[:10]})"))
     return sorted(out, key=lambda t: t.sent_id)
+
+
+def turning_points_digest(spans: Iterable[tuple[int, int, str]]) -> str:
+    """A short hash of a document's turning points (start, end, type): written with each
+    exported source, so a review can tell whether the store still holds what the analysts saw."""
+    rows = sorted((int(a), int(b), str(t)) for a, b, t in spans)
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
 
 
 def reviews_digest(reviews: Iterable[TurningPointReview]) -> str:

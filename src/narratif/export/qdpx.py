@@ -23,6 +23,7 @@ from lxml import etree
 
 from .. import __version__
 from ..codebook import Codebook, load_codebook
+from ..review import turning_points_digest
 from ..store import Store
 from .refi import (
     NS_PROJECT, ORIGIN, QdaCode, RefiError, assign_ids, atomic_write, child, child_text, children,
@@ -264,6 +265,9 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
         what = f"{doc['kind']} ({doc['format']}), narratif document {doc_id}"
         if doc["format"] == "pdf":
             what += ": text extracted from the PDF"
+        doc_tps = tp_by_doc.get(doc_id)
+        what += "; turning points " + turning_points_digest(
+            [] if doc_tps is None else zip(doc_tps["start"], doc_tps["end"], doc_tps["type"]))
         etree.SubElement(src, _q("Description")).text = xml_text(what)
         # an offset outside the text would make the whole project unreadable
         valid = [(a, b) for a, b in sorted(spans) if 0 <= a < b <= len(text)]

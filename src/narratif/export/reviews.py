@@ -12,15 +12,20 @@ snapped to the sentence they cover. Verdicts themselves are made by
 from __future__ import annotations
 
 import difflib
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..models import Sentence, TurningPointReview
-from ..review import sentence_of, verdicts
+from ..review import sentence_of, turning_points_digest, verdicts
 from .qdpx import QdpxProject, read_qdpx
 from .refi import TURNING_POINT_LABELS, QdaCode, guid, norm_guid
+
+
+#: What ``narratif export qdpx`` writes in each source's description (see :func:`turning_points_digest`).
+_EXPORTED_TPS = re.compile(r"\bturning points ([0-9a-f]{12})\b")
 
 
 @dataclass
@@ -119,8 +124,15 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
         sentences = [Sentence(**r) for r in store.table("sentences", "doc_id = ?", [doc_id])
                      .sort_values("sent_id").to_dict("records")]
         by_id = {s.sent_id: s for s in sentences}
-        detected = {int(r.sent_id): r.type for r in store.table("turning_points", "doc_id = ?", [doc_id])
-                    .itertuples(index=False)}
+        stored_tps = store.table("turning_points", "doc_id = ?", [doc_id])
+        detected = {int(r.sent_id): r.type for r in stored_tps.itertuples(index=False)}
+        exported = _EXPORTED_TPS.search(src.description or "")
+        changed = exported is not None and exported.group(1) != turning_points_digest(
+            zip(stored_tps["start"], stored_tps["end"], stored_tps["type"]))
+        if changed:
+            # a run changed them since the export: what the analysts deleted is unknown
+            result.warnings.append(f"{name}: the turning points of {src.name!r} changed since this project was "
+                                   f"exported; its kept and added moments are recorded, none is rejected")
         reviewed: dict[int, str] = {}
         for a, b, tp_type in sorted(tp_codings.get(src.guid, [])):
             s = sentence_of(where(a), where(b), sentences)
@@ -134,5 +146,6 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
                 continue
             reviewed[s.sent_id] = tp_type
         result.documents += 1
-        result.reviews.extend(verdicts(doc_id, path, detected, reviewed, by_id, source=name, reviewed_at=reviewed_at))
+        result.reviews.extend(verdicts(doc_id, path, detected, reviewed, by_id, source=name,
+                                      reviewed_at=reviewed_at, reject=not changed))
     return result
