@@ -84,6 +84,29 @@ def test_the_latest_verdict_on_a_sentence_wins():
     assert reviews_digest([older]) != reviews_digest([newer]) and reviews_digest([]) == ""
 
 
+def test_turning_point_codes_are_recognised_even_when_a_tool_drops_narratif_s_marks():
+    from narratif.export.refi import QdaCode, norm_guid
+    from narratif.export.reviews import _tp_type
+
+    assert _tp_type(QdaCode(guid="x", name="Bascule", meta={"turning_point": "rupture"})) == "rupture"
+    assert _tp_type(QdaCode(guid=norm_guid(guid("turning_point", "mobilite")), name="renommé")) == "mobilite"
+    assert _tp_type(QdaCode(guid="y", name=" Révélation ")) == "revelation"  # a code the analyst made
+    assert _tp_type(QdaCode(guid="z", name="Gouvernance")) is None and _tp_type(None) is None
+
+
+def test_offsets_map_back_across_changed_names_line_by_line():
+    from narratif.export.reviews import _OffsetMap
+
+    stored = "Mira : je suis arrivée en 1952.\nENQ : et après ?\nMira : on a déménagé à Ivry."
+    shown = "Personne 1 : je suis arrivée en 1952.\nENQ : et après ?\nPersonne 1 : on a déménagé à Ivry."
+    where = _OffsetMap(shown, stored)
+    assert where.aligned and not where.same
+    for word in ("arrivée", "déménagé", "Ivry", "après"):
+        assert stored[where(shown.index(word)):].startswith(word), word
+    assert where(len(shown)) == len(stored)
+    assert not _OffsetMap(shown + "\nune ligne de plus", stored).aligned
+
+
 # -- on real material --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def first_run(shared_dir, tmp_path_factory) -> tuple[Path, Path, Path]:
