@@ -21,6 +21,8 @@ from .models import Sentence, TurningPoint, TurningPointReview
 
 KEEP, REJECT = "keep", "reject"
 CHANGES = ("accepted", "retyped", "added", "rejected")
+#: How a reviewed turning point's evidence says so (the report counts them by it).
+REVIEW_MARK = "review: "
 
 
 def sentence_of(start: int, end: int, sentences: list[Sentence]) -> Sentence | None:
@@ -116,7 +118,7 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
             out.append(tp)
         elif r.verdict == KEEP:
             same = r.type == tp.type
-            note = f"review: {'accepted' if same else f'retyped from {tp.type}'} ({r.source}, {r.reviewed_at[:10]})"
+            note = f"{REVIEW_MARK}{'accepted' if same else f'retyped from {tp.type}'} ({r.source}, {r.reviewed_at[:10]})"
             polarity = tp.polarity if same else TurningPointScorer.polarity(r.type, tp.text.lower())
             out.append(replace(tp, type=r.type, polarity=polarity, evidence=f"{tp.evidence}; {note}"))
     for sid, r in by_sent.items():
@@ -126,7 +128,7 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
         score = float(score_of(s)) if score_of is not None else 0.0
         out.append(TurningPoint(doc_id=s.doc_id, seg_id=s.seg_id, sent_id=s.sent_id, start=s.start, end=s.end,
                                 text=s.text, type=r.type, polarity=TurningPointScorer.polarity(r.type, s.text.lower()),
-                                score=score, evidence=f"review: added ({r.source}, {r.reviewed_at[:10]})"))
+                                score=score, evidence=f"{REVIEW_MARK}added ({r.source}, {r.reviewed_at[:10]})"))
     return sorted(out, key=lambda t: t.sent_id)
 
 

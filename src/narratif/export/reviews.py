@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..models import Sentence, TurningPointReview
-from ..review import sentence_of, turning_points_digest, verdicts
+from ..review import CHANGES, sentence_of, turning_points_digest, verdicts
 from .qdpx import QdpxProject, read_qdpx
 from .refi import TURNING_POINT_LABELS, QdaCode, guid, norm_guid
 
@@ -37,7 +37,7 @@ class ReviewImport:
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        out = {c: 0 for c in ("accepted", "retyped", "added", "rejected")}
+        out = dict.fromkeys(CHANGES, 0)
         for r in self.reviews:
             out[r.change] += 1
         return out

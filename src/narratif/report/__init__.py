@@ -78,18 +78,16 @@ def snapshot_of(documents: pd.DataFrame, tables: dict[str, pd.DataFrame], topics
     }
 
 
-
-def _review_counts(store, tps: pd.DataFrame) -> dict[str, int]:
+def _review_counts(store, tps: pd.DataFrame, docs: pd.DataFrame) -> dict[str, int]:
     """How many of the turning points shown an analyst confirmed (accepted, retyped or added)
-    and how many proposals analysts rejected, for documents still in the store."""
+    and how many proposals analysts rejected, for the documents reported."""
+    from ..review import REJECT, REVIEW_MARK
+
     ev = tps["evidence"].fillna("") if not tps.empty else pd.Series([], dtype=str)
-    rejected = 0
-    if store.has_table("turning_point_reviews"):
-        rejected = int(store.con.execute(
-            "SELECT count(*) FROM turning_point_reviews r JOIN documents d USING (doc_id) "
-            "WHERE r.verdict = 'reject' AND d.status = 'ok'").fetchone()[0])
-    return {"n_tp_reviewed": int(ev.str.contains("review: ", regex=False).sum()),
-            "n_tp_added": int(ev.str.startswith("review: added").sum()), "n_tp_rejected": rejected}
+    shown = set(docs["doc_id"]) if not docs.empty else set()
+    rejected = sum(r.verdict == REJECT and r.doc_id in shown for r in store.reviews())
+    return {"n_tp_reviewed": int(ev.str.contains(REVIEW_MARK, regex=False).sum()),
+            "n_tp_added": int(ev.str.startswith(f"{REVIEW_MARK}added").sum()), "n_tp_rejected": rejected}
 
 
 def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
@@ -115,7 +113,7 @@ def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
         "n_segments": int(len(segs)),
         "n_coded_segments": int(coded[["doc_id", "seg_id"]].drop_duplicates().shape[0]) if not coded.empty else 0,
         "n_turning_points": int(len(tps)),
-        **_review_counts(store, tps),
+        **_review_counts(store, tps, docs),
         "n_quarantined": int(len(store.documents(status="quarantined"))),
         "theme_counts": {t: int(counts.get(t, 0)) for t in theme_ids},
         "theme_shares": {t: counts.get(t, 0) / n_seg for t in theme_ids},
