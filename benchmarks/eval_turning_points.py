@@ -25,7 +25,12 @@ grouped cross-validation of ``scripts/train_turning_points.py`` (leave-files-out
 independent gold, folds always trained on the extra training data too). ``--speed`` times
 the turning-point step against the spaCy parse on one long CFPP2000 interview.
 
+``--baseline`` adds a keyword baseline (one turning point per line holding a narrative cue or a
+first-person event verb) on the line-unit splits, to set the figures against the issue's
+keyword baseline.
+
     .venv/bin/python benchmarks/eval_turning_points.py [--shared ../shared] [--details] [--rules] [--cv] [--speed]
+                                                       [--baseline]
 """
 
 from __future__ import annotations
@@ -96,7 +101,8 @@ def scores(split: Split) -> dict:
     r = tp / len(split.gold) if split.gold else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     type_ok = sum(g.type == q.type for g, q in pairs)
-    pol_pairs = [(g, q) for g, q in pairs if g.polarity]
+    # a detector that gives no polarity (the keyword baseline) has no polarity agreement to report
+    pol_pairs = [(g, q) for g, q in pairs if g.polarity] if any(q.polarity for q in split.pred) else []
     return {
         "split": split.name, "gold": len(split.gold), "pred": len(split.pred), "matched": tp,
         "P": round(p, 3), "R": round(r, 3), "F1": round(f1, 3),
@@ -113,9 +119,36 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]], settings=None) -> None:
+#: A keyword baseline, for scale (the issue quotes one at F1 0.45 on its own stories): every narrator
+#: line holding one of the issue's narrative cues or a first-person event verb is a turning point,
+#: typed by the cue. Not narratif's detector; ``--baseline`` reports it.
+KEYWORD_CUES: list[tuple[str, re.Pattern]] = [(t, re.compile(p, re.IGNORECASE)) for t, p in [
+    ("rencontre", r"\bj'ai rencontré\b"),
+    ("decision", r"\b(?:j'ai|on a) décidé\b"),
+    ("revelation", r"\bj'ai (?:appris|découvert|compris)\b|\bje me suis rendu compte\b"),
+    ("mobilite", r"\bquand je suis arrivée?\b|\bj'ai déménagé\b|\bje suis partie?\b"),
+    ("rupture", r"\bsauf que\b|\bdu jour au lendemain\b|\btout à coup\b|\bsoudain|\bd'un coup\b"),
+    ("resolution", r"\bet là\b|\bc'est là que\b|\bà partir de (?:ce moment|là)\b|\bun jour\b|\bfinalement\b"),
+]]
+
+
+def keyword_picks(name: str, text: str) -> list[Unit]:
+    """The keyword baseline's turning points: one per narrator line holding a cue (ENQ lines skipped)."""
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if re.match(r"\s*(?:ENQ|enquêteu?r(?:ice)?)\s*:", line, re.IGNORECASE):
+            continue
+        t = next((t for t, rx in KEYWORD_CUES if rx.search(line)), None)
+        if t is not None:
+            out.append(Unit(name, n, t, None, line.strip()))
+    return out
+
+
+def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]], settings=None,
+                    baseline: bool = False) -> None:
     """One story whose unit is the line: gold of each ``(split, tsv)`` target, and the detector's
-    picks added to every target; the first target also gets the timing and word count."""
+    picks (or the keyword baseline's) added to every target; the first target also gets the
+    timing and word count."""
     from narratif.ingest import ingest_file
     from narratif.nlp import parse_document
     from narratif.turning_points import detect_turning_points
@@ -124,6 +157,12 @@ def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]]
         for row in read_tsv(path):
             if (row.get("line") or "").strip().isdigit():
                 target.gold.append(Unit(name, int(row["line"]), row["type"].strip(), _pol(row.get("polarity"))))
+    if baseline:
+        text = src.read_text(encoding="utf-8")
+        for target, _ in targets:
+            target.n_units += text.rstrip("\n").count("\n") + 1
+            target.pred.extend(keyword_picks(name, text))
+        return
     doc = ingest_file(src)
     parsed = parse_document(nlp, doc)
     t0 = time.perf_counter()
@@ -137,7 +176,7 @@ def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]]
         target.pred.extend(preds)
 
 
-def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=None) -> None:
+def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=None, baseline: bool = False) -> None:
     for gold_path in sorted((GOLD / "parisstories").glob("*.tsv")):
         story = gold_path.stem
         src = shared / "corpora" / "parisstories" / f"{story}.txt"
@@ -147,10 +186,10 @@ def evaluate_parisstories(nlp, shared: Path, splits: dict[str, Split], settings=
         split = splits["heldout"] if story.startswith("2022") else splits["tune"]
         others = [(splits[name], GOLD / folder / gold_path.name) for name, folder in OTHER_PASSES.items()
                   if name in splits and (GOLD / folder / gold_path.name).is_file()]
-        _evaluate_lines(nlp, story, src, [(split, gold_path), *others], settings)
+        _evaluate_lines(nlp, story, src, [(split, gold_path), *others], settings, baseline)
 
 
-def evaluate_passages(nlp, shared: Path, split: Split, settings=None) -> None:
+def evaluate_passages(nlp, shared: Path, split: Split, settings=None, baseline: bool = False) -> None:
     """The CFPP2000 passages (one turn per line, rebuilt from ../shared): real oral life
     stories in the format of the turning-point check, never used to write the rules."""
     import tempfile
@@ -161,7 +200,7 @@ def evaluate_passages(nlp, shared: Path, split: Split, settings=None) -> None:
     folder = GOLD / "extra" / "cfpp2000-passages"
     with tempfile.TemporaryDirectory() as tmp:
         for src in cfpp_passages.materialise(shared, Path(tmp)):
-            _evaluate_lines(nlp, src.stem, src, [(split, folder / f"{src.stem}.tsv")], settings)
+            _evaluate_lines(nlp, src.stem, src, [(split, folder / f"{src.stem}.tsv")], settings, baseline)
 
 
 def _norm(s: str) -> str:
@@ -269,13 +308,15 @@ def measure_speed(nlp, shared: Path, name: str = "Younes_Belkacem_H_59_Mo-v2", r
 OTHER_PASSES = {"ps-pass2": "parisstories-2", "ps-pass3": "parisstories-3", "ps-consensus": "parisstories-consensus"}
 
 
-def run_splits(nlp, shared: Path, settings=None, skip_cfpp: bool = False) -> dict[str, Split]:
+def run_splits(nlp, shared: Path, settings=None, skip_cfpp: bool = False, baseline: bool = False) -> dict[str, Split]:
+    """Every split; ``baseline``: the keyword baseline on the line-unit splits instead of narratif."""
     splits = {"tune": Split("tune"), "heldout": Split("heldout"), "cfpp": Split("cfpp"),
               **{name: Split(name) for name in OTHER_PASSES}, "cfpp-passages": Split("cfpp-passages")}
-    evaluate_parisstories(nlp, shared, splits, settings)
+    evaluate_parisstories(nlp, shared, splits, settings, baseline)
     if not skip_cfpp:
-        evaluate_cfpp(nlp, shared, splits["cfpp"], settings)
-        evaluate_passages(nlp, shared, splits["cfpp-passages"], settings)
+        if not baseline:
+            evaluate_cfpp(nlp, shared, splits["cfpp"], settings)
+        evaluate_passages(nlp, shared, splits["cfpp-passages"], settings, baseline)
     return splits
 
 
@@ -316,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", action="store_true", help="also report the hand-written detector alone")
     ap.add_argument("--cv", action="store_true", help="grouped cross-validation of the shipped configuration")
     ap.add_argument("--speed", action="store_true", help="time the TP step against the parse")
+    ap.add_argument("--baseline", action="store_true", help="also report a keyword baseline, for scale")
     args = ap.parse_args(argv)
     from narratif.nlp import load_nlp
     from narratif.tp_model import load_model, weights_hash
@@ -329,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules and model:
         print_table("hand-written rules only", run_splits(nlp, args.shared, TurningPointSettings(use_model=False),
                                                          args.skip_cfpp), args.details)
+    if args.baseline:
+        print_table("keyword baseline (issue cues + first-person event verbs, one per line)",
+                    run_splits(nlp, args.shared, None, args.skip_cfpp, baseline=True), args.details)
     if args.cv:
         sys.path.insert(0, str(ROOT / "scripts"))
         import train_turning_points as tr
