@@ -19,6 +19,7 @@ from prefect.futures import as_completed
 from narratif import pipeline as P
 from narratif.review import ReviewIndex
 from narratif.store import Store
+from narratif.tp_adapt import refresh_team_typing
 
 
 @task(name="plan-inputs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -49,6 +50,9 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
+        note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
+        if note:
+            summary.warnings.append(note)
         signature = P.analysis_signature(settings, store)  # loads the models only if it must
         reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
         todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)

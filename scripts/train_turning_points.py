@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import json
 import math
 import sys
 import time
@@ -44,8 +43,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from narratif.tp_lexicon import TYPES  # noqa: E402
 from narratif.tp_model import (  # noqa: E402
-    FEATURE_NAMES, MODEL_PATH, LinearModel, Selection, TurningPointModel, UnitRows, unit_rows,
+    MODEL_PATH, TYPE_EXAMPLES_PATH, LinearModel, Selection, TurningPointModel, TypeExamples, UnitRows,
+    fit_linear, unit_rows,
 )
+from narratif.tp_model import fit_typer as fit_typer_on  # noqa: E402
 
 K_FOLDS = 8
 SEED = 0
@@ -248,41 +249,15 @@ def _content(span) -> int:
 
 # --- models ------------------------------------------------------------------------------
 
-def _fit_linear(dense, vectors, labels, classes, *, C, vector_weight, prototypes=True) -> LinearModel:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = dense.mean(0)
-    scale = dense.std(0)
-    scale[scale < 1e-6] = 1.0
-    if prototypes:
-        protos = np.vstack([vectors[labels == c].mean(0) if (labels == c).any() else np.zeros(vectors.shape[1])
-                            for c in classes])
-        protos /= np.maximum(np.linalg.norm(protos, axis=1, keepdims=True), 1e-9)
-    else:
-        protos = np.zeros((0, vectors.shape[1]))
-    lm = LinearModel(list(classes), list(FEATURE_NAMES), mean, scale, protos, vector_weight,
-                     np.zeros((1, 1)), np.zeros(1))
-    Z = lm.design(dense, vectors)
-    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced", tol=1e-6)
-    clf.fit(Z, labels)
-    order = [list(clf.classes_).index(c) for c in classes if c in clf.classes_]
-    if len(classes) == 2:  # binary: one row for the positive class
-        lm.coef, lm.intercept = clf.coef_.copy(), clf.intercept_.copy()
-    else:
-        lm.coef, lm.intercept = clf.coef_[order], clf.intercept_[order]
-        lm.classes = [c for c in classes if c in clf.classes_]
-    return lm
-
-
 def fit_ranker(docs: list[DocData], *, C: float, vector_weight: float) -> LinearModel:
     dense = np.vstack([d.rows.dense[d.in_scope] for d in docs])
     vec = np.vstack([d.rows.vectors[d.in_scope] for d in docs])
     y = np.concatenate([d.y[d.in_scope] for d in docs]).astype(int)
-    return _fit_linear(dense, vec, y, [0, 1], C=C, vector_weight=vector_weight)
+    return fit_linear(dense, vec, y, [0, 1], C=C, vector_weight=vector_weight)
 
 
-def fit_typer(docs: list[DocData], *, C: float, vector_weight: float) -> LinearModel:
-    """Multinomial type classifier over annotated units; a story annotated in several
+def typer_examples(docs: list[DocData]) -> TypeExamples:
+    """The annotated turning-point units with their type; a story annotated in several
     independent passes contributes one example per pass (disagreements become soft labels)."""
     dense, vec, lab = [], [], []
     for d in docs:
@@ -292,10 +267,16 @@ def fit_typer(docs: list[DocData], *, C: float, vector_weight: float) -> LinearM
                 dense.append(d.rows.dense[i])
                 vec.append(d.rows.vectors[i])
                 lab.append(types[i])
-    lab = np.array(lab)
+    if not lab:
+        return TypeExamples.empty()
+    lab = np.array(lab, dtype=object)
     ok = np.isin(lab, TYPES)
-    return _fit_linear(np.array(dense)[ok], np.array(vec)[ok], lab[ok], list(TYPES), C=C,
-                       vector_weight=vector_weight)
+    return TypeExamples(np.array(dense)[ok], np.array(vec)[ok], lab[ok])
+
+
+def fit_typer(docs: list[DocData], *, C: float, vector_weight: float) -> LinearModel:
+    """Multinomial type classifier over the documents' annotated units."""
+    return fit_typer_on(typer_examples(docs), C=C, vector_weight=vector_weight)
 
 
 @dataclass(frozen=True)
@@ -343,8 +324,6 @@ def budget_fit(docs: list[DocData]) -> tuple[float, float]:
 
 
 def predict_doc(d: DocData, scores: np.ndarray, sel: Selection, typer: LinearModel | None):
-    import eval_turning_points as ev
-
     kept = [i for i in sel.select(scores) if d.in_scope[i]]  # whole document, as at run time
     return _units(d, kept, typer)
 
@@ -621,6 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     print(f"wrote {args.out} ({hashlib.sha256(args.out.read_bytes()).hexdigest()[:16]})")
+    if model.typing == "learned":  # what a team's reviewed moments are added to (narratif.tp_adapt)
+        examples_path = args.out.with_name(TYPE_EXAMPLES_PATH.name)
+        typer_examples(docs).save(examples_path)
+        print(f"wrote {examples_path}")
     return 0
 
 

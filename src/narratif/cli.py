@@ -229,11 +229,15 @@ def review(
     reviewed: Path = typer.Argument(..., help="A .qdpx exported by `narratif export qdpx` and reviewed in QDA "
                                     "software (turning points kept, retyped, deleted or added)."),
     out: Path = typer.Option(..., "--out", "-o", help="The output directory it was exported from."),
+    models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Where runs read fitted models "
+                                              "(default OUT/models): the adapted turning-point typing goes there."),
 ) -> None:
-    """Record analysts' verdicts on turning points; every later run applies them."""
+    """Record analysts' verdicts on turning points; every later run applies them, and types
+    turning points with a classifier adapted to the moments they kept, retyped or added."""
     from .export import RefiError
     from .export.reviews import turning_point_reviews
     from .store import Store, StoreLockedError
+    from .tp_adapt import adapt_to_reviews
 
     if not reviewed.is_file():
         _fail(f"no such file: {reviewed}")
@@ -243,6 +247,11 @@ def review(
         with Store(out) as store:
             result = turning_point_reviews(reviewed, store)
             store.write_reviews(result.reviews)
+            try:  # the verdicts are recorded: a failure here only leaves the typing as it was
+                adaptation = adapt_to_reviews(store, models_dir or out / "models")
+            except (OSError, ValueError) as exc:
+                adaptation = None
+                console.print(f"turning-point typing not adapted: {exc}", style="yellow", markup=False)
     except (RefiError, ValueError) as exc:
         _fail(f"{reviewed}: {exc}" if str(reviewed) not in str(exc) else str(exc))
     except StoreLockedError as exc:
@@ -250,9 +259,12 @@ def review(
     for w in result.warnings:
         console.print(w, style="yellow", markup=False)
     counts = result.counts()
+    adapted = adaptation is not None and adaptation.path is not None
+    rerun = "every document re-typed" if adapted else f"{len({r.doc_id for r in result.reviews})} documents re-analysed"
     console.print(f"{result.documents} documents reviewed: " + ", ".join(f"{n} {c}" for c, n in counts.items())
-                  + f". The next `narratif run ... --out {out}` applies them "
-                  f"({len({r.doc_id for r in result.reviews})} documents re-analysed).", markup=False)
+                  + f". The next `narratif run ... --out {out}` applies them ({rerun}).", markup=False)
+    if adaptation is not None:
+        console.print(adaptation.message(), markup=False)
 
 
 export_app = typer.Typer(help="Export to REFI-QDA (NVivo, ATLAS.ti, MAXQDA, QualCoder).", no_args_is_help=True)

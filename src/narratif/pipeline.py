@@ -105,18 +105,21 @@ class Analyzer:
         from .coding import build_coder
         from .embeddings import select_backend
         from .nlp import load_nlp, model_signature
+        from .tp_adapt import load_team_model
 
         self.settings = settings
         self.nlp = load_nlp(settings.model)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
         self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
+        # the team's adapted turning-point typing (``narratif review``), else the shipped model
+        self.tp_model = load_team_model(settings.models_dir)
         self._signature = json.dumps({
             "pipeline": PIPELINE_VERSION,
             "model": model_signature(self.nlp),
             "codebook": self.codebook.fingerprint(),
             "coder": self.coder.signature(),
-            "turning_points": _tp_signature(),
+            "turning_points": _tp_signature(settings.models_dir),
             "embeddings": self.backend.signature(),
         }, sort_keys=True)
 
@@ -137,7 +140,7 @@ class Analyzer:
         analysis = Analysis(sentences=[s for p in parsed for s in p.sentences])
         analysis.codings = self.coder.code(spoken)
         timeline = extract_timeline(document, parsed)
-        tps = detect_turning_points(document, parsed)
+        tps = detect_turning_points(document, parsed, model=self.tp_model)
         reviews = list(reviews)
         if reviews:
             tps = apply_reviews(tps, reviews, analysis.sentences, score_of=sentence_score(parsed))
@@ -180,7 +183,7 @@ def quick_signature_key(settings: RunSettings) -> str:
     manifest = settings.models_dir / "coding" / "manifest.json" if settings.models_dir else None
     blob = json.dumps({"pipeline": PIPELINE_VERSION, "spacy": pkg("spacy"), "model": settings.model,
                        "model_version": pkg(settings.model.replace("_", "-")), "codebook": digest(codebook),
-                       "team_model": digest(manifest), "turning_points": _tp_signature(),
+                       "team_model": digest(manifest), "turning_points": _tp_signature(settings.models_dir),
                        "embeddings": settings.embedding_backend}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -196,11 +199,15 @@ def analysis_signature(settings: RunSettings, store) -> str:
     return signature
 
 
-def _tp_signature() -> str:
+def _tp_signature(models_dir: Path | None = None) -> str:
+    """The turning-point detector's settings and weights, and the team's adapted typing if any."""
     from . import turning_points
+    from .tp_adapt import team_model_digest
 
     sig = getattr(turning_points, "settings_signature", None)
-    return sig() if callable(sig) else "default"
+    base = sig() if callable(sig) else "default"
+    team = team_model_digest(models_dir)
+    return base if team == "none" else f"{base}+team:{team}"
 
 
 def quarantined(item: InputFile, error: str) -> Document:
@@ -287,9 +294,14 @@ _ANALYZERS: dict[str, Analyzer] = {}
 
 
 def get_analyzer(settings: RunSettings) -> Analyzer:
-    """One Analyzer per process and settings (models load once, also on Dask workers)."""
-    key = json.dumps(settings.to_dict(), sort_keys=True)
+    """One Analyzer per process and settings (models load once, also on Dask workers); a
+    long-lived process (``narratif serve``) gets a new one when a model it loads changed
+    on disk (a team classifier trained, turning-point typing adapted to reviews)."""
+    base = json.dumps(settings.to_dict(), sort_keys=True)
+    key = base + quick_signature_key(settings)
     if key not in _ANALYZERS:
+        for stale in [k for k in _ANALYZERS if k.startswith(base)]:
+            del _ANALYZERS[stale]
         _ANALYZERS[key] = Analyzer(settings)
     return _ANALYZERS[key]
 

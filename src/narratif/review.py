@@ -88,6 +88,20 @@ def verdicts(doc_id: str, path: str, detected: dict[int, str], reviewed: dict[in
     return out
 
 
+def verdicts_by_sentence(reviews: Iterable[TurningPointReview], sentences: list[Sentence]
+                         ) -> dict[int, TurningPointReview]:
+    """The verdict in force on each sentence of a document (by ``sent_id``): the latest one
+    that lands on it (see :func:`_sentence_for`)."""
+    by_sent: dict[int, TurningPointReview] = {}
+    if not sentences:
+        return by_sent
+    for r in sorted(reviews, key=lambda r: r.reviewed_at):  # the latest verdict on a sentence wins
+        s = _sentence_for(r, sentences)
+        if s is not None:
+            by_sent[s.sent_id] = r
+    return by_sent
+
+
 def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[TurningPointReview],
                   sentences: list[Sentence], *, score_of: Callable[[Sentence], float] | None = None
                   ) -> list[TurningPoint]:
@@ -105,12 +119,8 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
     turning_points = list(turning_points)
     if not sentences:
         return turning_points
-    by_sent: dict[int, TurningPointReview] = {}
+    by_sent = verdicts_by_sentence(reviews, sentences)
     sent_by_id = {s.sent_id: s for s in sentences}
-    for r in sorted(reviews, key=lambda r: r.reviewed_at):  # the latest verdict on a sentence wins
-        s = _sentence_for(r, sentences)
-        if s is not None:
-            by_sent[s.sent_id] = r
     out = []
     for tp in turning_points:
         r = by_sent.pop(tp.sent_id, None)

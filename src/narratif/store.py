@@ -233,6 +233,19 @@ class Store:
         sql = f"SELECT {cols} FROM documents" + (" WHERE status = ?" if status else "") + " ORDER BY path"
         return self.con.execute(sql, [status] if status else []).df()
 
+    def document(self, doc_id: str) -> Document | None:
+        """A stored document with its text and segments, as ingestion made it (``None`` if absent)."""
+        row = self.con.execute("SELECT doc_id, path, sha256, kind, format, text, status, error, n_words, title "
+                               "FROM documents WHERE doc_id = ?", [doc_id]).fetchone()
+        if row is None:
+            return None
+        doc = Document(*row[:5], text=row[5] or "", status=row[6], error=row[7], n_words=row[8] or 0, title=row[9])
+        if self.has_table("segments"):
+            rows = self.con.execute('SELECT doc_id, seg_id, start, "end", text, speaker, role, timestamp, page '
+                                    "FROM segments WHERE doc_id = ? ORDER BY seg_id", [doc_id]).fetchall()
+            doc.segments = [Segment(*r) for r in rows]
+        return doc
+
     def tables(self) -> list[str]:
         return sorted(r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema='main'").fetchall())

@@ -24,7 +24,12 @@ from .tp_lexicon import TYPES
 from .tp_features import DENSE_NAMES, N_DENSE, VECTOR_DIM, SentenceRows, doc_span, document_matrix
 
 MODEL_PATH = Path(__file__).with_name("data") / "tp_model.json"
+#: The examples the shipped type classifier was fitted on, written beside it by the training
+#: script: a team's reviewed moments are added to them to refit typing (``tp_adapt``).
+TYPE_EXAMPLES_PATH = Path(__file__).with_name("data") / "tp_type_examples.npz"
 FORMAT_VERSION = 1
+#: How a turning point typed by a team-adapted classifier (``narratif.tp_adapt``) says so in its evidence.
+TEAM_TYPING = "team-adapted type"
 
 #: Rule-derived columns appended to the dense cues (the hand-written scorer as a feature).
 RULE_NAMES: list[str] = ["rule_score", "rule_candidate", "rule_z", "rule_window_max"] + [
@@ -222,6 +227,74 @@ class TurningPointModel:
     @classmethod
     def load(cls, path: Path) -> "TurningPointModel":
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def fit_linear(dense: np.ndarray, vectors: np.ndarray, labels: np.ndarray, classes: list, *, C: float,
+               vector_weight: float, prototypes: bool = True, sample_weight: np.ndarray | None = None
+               ) -> LinearModel:
+    """Fit a :class:`LinearModel`: standardised dense cues plus cosine similarity to each
+    class's mean vector (its prototype), balanced class weights, L2-regularised by ``C``."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = dense.mean(0)
+    scale = dense.std(0)
+    scale[scale < 1e-6] = 1.0
+    if prototypes:
+        protos = np.vstack([vectors[labels == c].mean(0) if (labels == c).any() else np.zeros(vectors.shape[1])
+                            for c in classes])
+        protos /= np.maximum(np.linalg.norm(protos, axis=1, keepdims=True), 1e-9)
+    else:
+        protos = np.zeros((0, vectors.shape[1]))
+    lm = LinearModel(list(classes), list(FEATURE_NAMES), mean, scale, protos, vector_weight,
+                     np.zeros((1, 1)), np.zeros(1))
+    Z = lm.design(dense, vectors)
+    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced", tol=1e-6)
+    clf.fit(Z, labels, sample_weight=sample_weight)
+    order = [list(clf.classes_).index(c) for c in classes if c in clf.classes_]
+    if len(classes) == 2:  # binary: one row for the positive class
+        lm.coef, lm.intercept = clf.coef_.copy(), clf.intercept_.copy()
+    else:
+        lm.coef, lm.intercept = clf.coef_[order], clf.intercept_[order]
+        lm.classes = [c for c in classes if c in clf.classes_]
+    return lm
+
+
+@dataclass(slots=True)
+class TypeExamples:
+    """Turning-point units with their type: the features the type classifier learns from."""
+
+    dense: np.ndarray  # (n, len(FEATURE_NAMES))
+    vectors: np.ndarray  # (n, VECTOR_DIM)
+    labels: np.ndarray  # (n,) type names
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __add__(self, other: "TypeExamples") -> "TypeExamples":
+        return TypeExamples(np.vstack([self.dense, other.dense]), np.vstack([self.vectors, other.vectors]),
+                            np.concatenate([self.labels, other.labels]))
+
+    @classmethod
+    def empty(cls) -> "TypeExamples":
+        return cls(np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, VECTOR_DIM)), np.array([], dtype=object))
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, dense=self.dense.astype(np.float64), vectors=self.vectors.astype(np.float32),
+                            labels=np.asarray(self.labels, dtype=str), feature_names=np.asarray(FEATURE_NAMES))
+
+    @classmethod
+    def load(cls, path: Path = TYPE_EXAMPLES_PATH) -> "TypeExamples":
+        with np.load(path, allow_pickle=False) as z:
+            if list(z["feature_names"]) != FEATURE_NAMES:
+                raise ValueError(f"{path}: feature names differ from narratif.tp_model.FEATURE_NAMES; retrain")
+            return cls(z["dense"].astype(np.float64), z["vectors"].astype(np.float64), z["labels"].astype(object))
+
+
+def fit_typer(examples: TypeExamples, *, C: float, vector_weight: float) -> LinearModel:
+    """The multinomial type classifier over turning-point units (types outside TYPES ignored)."""
+    ok = np.isin(examples.labels, TYPES)
+    return fit_linear(examples.dense[ok], examples.vectors[ok], examples.labels[ok].astype(str), list(TYPES),
+                      C=C, vector_weight=vector_weight)
 
 
 def weights_hash(path: Path = MODEL_PATH) -> str:

@@ -342,7 +342,7 @@ def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], mode
     over narrative units, or rule ranking with a type-clarity bonus on the shortlist, and/or
     learned typing of the picked units."""
     from .tp_features import _content_tokens, narrative_units
-    from .tp_model import unit_rows
+    from .tp_model import TEAM_TYPING, unit_rows
 
     spans = [r[2] for r in rows]
     speakers = [r[0].segment.speaker for r in rows]
@@ -384,7 +384,8 @@ def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], mode
         cand = rows[i][3] or ur.rule_cands[j]
         tp_type = learned_types[k] if learned_types else (cand["type"] if cand else "resolution")
         evidence = [cand["evidence"]] if cand else []
-        evidence.append(f"model: {model.ranking} ranking {scores[k]:.2f}, {model.typing} type")
+        typing = TEAM_TYPING if model.meta.get("adapted") else f"{model.typing} type"  # narratif.tp_adapt
+        evidence.append(f"model: {model.ranking} ranking {scores[k]:.2f}, {typing}")
         out.append((i, tp_type, round(scores[k], 3), "; ".join(evidence)))
     return out
 

@@ -82,12 +82,16 @@ def _review_counts(store, tps: pd.DataFrame, docs: pd.DataFrame) -> dict[str, in
     """How many of the turning points shown an analyst confirmed (accepted, retyped or added)
     and how many proposals analysts rejected, for the documents reported."""
     from ..review import REJECT, REVIEW_MARK
+    from ..tp_model import TEAM_TYPING
 
     ev = tps["evidence"].fillna("") if not tps.empty else pd.Series([], dtype=str)
     shown = set(docs["doc_id"]) if not docs.empty else set()
     rejected = sum(r.verdict == REJECT and r.doc_id in shown for r in store.reviews())
-    return {"n_tp_reviewed": int(ev.str.contains(REVIEW_MARK, regex=False).sum()),
-            "n_tp_added": int(ev.str.startswith(f"{REVIEW_MARK}added").sum()), "n_tp_rejected": rejected}
+    reviewed = ev.str.contains(REVIEW_MARK, regex=False)
+    return {"n_tp_reviewed": int(reviewed.sum()),
+            "n_tp_added": int(ev.str.startswith(f"{REVIEW_MARK}added").sum()), "n_tp_rejected": rejected,
+            # proposals (not yet reviewed) typed by the classifier adapted to the team's reviews
+            "n_tp_team_typed": int((ev.str.contains(TEAM_TYPING, regex=False) & ~reviewed).sum())}
 
 
 def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None

@@ -1,0 +1,188 @@
+"""Turning-point typing adapted to a team's reviews.
+
+The shipped type classifier learned what a *rencontre* or a *révélation* is from the
+project's annotated stories and interviews. A team reviewing its own material draws the
+lines its own way (a move that is really a decision, a discovery that is really a
+problem striking). Each moment an analyst kept, retyped or added is a typed example of
+the team's reading: :func:`adapt_to_reviews` adds them to the shipped examples
+(``data/tp_type_examples.npz``), refits the classifier and saves the adapted model in the
+project's models directory. Every later run types (and ranks by type clarity) with it, so
+the documents nobody reviewed benefit too; the verdicts themselves still apply on the
+reviewed documents (:mod:`narratif.review`).
+
+Grouped simulation on CFPP2000 material (``benchmarks/eval_tp_adaptation.py``): a base
+trained without that genre types 0.42 of the passages' moments right and 0.48 of the
+long interviews'; with half of the interviews reviewed, the other half's rise to
+0.45 and 0.55.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from hashlib import sha256
+from pathlib import Path
+
+import numpy as np
+
+from .review import KEEP, verdicts_by_sentence
+from .tp_lexicon import TYPES
+from .tp_model import TYPE_EXAMPLES_PATH, TurningPointModel, TypeExamples, fit_typer, load_model, weights_hash
+
+log = logging.getLogger(__name__)
+
+#: Below this many typed verdicts, the shipped typing stays: a handful of moments would move
+#: the classifier by their accidents rather than by the team's reading.
+MIN_EXAMPLES = 10
+#: The adapted model, under the project's models directory.
+MODEL_FILE = Path("turning_points") / "model.json"
+
+
+def team_model_path(models_dir: Path) -> Path:
+    return Path(models_dir) / MODEL_FILE
+
+
+def _file_digest(models_dir: Path | None) -> str:
+    path = team_model_path(models_dir) if models_dir is not None else None
+    return sha256(path.read_bytes()).hexdigest()[:16] if path is not None and path.is_file() else "none"
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, digest: str, base: str) -> TurningPointModel | None:
+    try:
+        model = TurningPointModel.load(Path(path))
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a broken or foreign file: the shipped model applies
+        log.warning("%s ignored (%s): turning points are typed by the shipped model; run `narratif review` "
+                    "again to adapt typing", path, exc)
+        return None
+    if model.meta.get("adapted", {}).get("base") != base:
+        log.warning("%s was adapted from another version of the shipped turning-point model: ignored; run "
+                    "`narratif review` again to adapt typing", path)
+        return None
+    return model
+
+
+def load_team_model(models_dir: Path | None) -> TurningPointModel | None:
+    """The project's adapted model, or ``None`` (the shipped one applies): also when the file
+    is unreadable or was adapted from another version of the shipped model (logged)."""
+    digest = _file_digest(models_dir)
+    if digest == "none":
+        return None
+    return _load(str(team_model_path(models_dir)), digest, weights_hash())
+
+
+def team_model_digest(models_dir: Path | None) -> str:
+    """SHA-256 (16 hex) of the adapted model runs use, ``"none"`` when they use the shipped one (cache keys)."""
+    return _file_digest(models_dir) if load_team_model(models_dir) is not None else "none"
+
+
+def review_examples(store, nlp) -> tuple[TypeExamples, int]:
+    """The typed examples in a store's verdicts: the features of every sentence an analyst
+    kept, retyped or added, labelled with the analyst's type; and how many documents they
+    come from. Each reviewed document is parsed again from its stored text."""
+    from .nlp import parse_document
+    from .review import ReviewIndex
+    from .tp_features import narrative_units
+    from .turning_points import TurningPointScorer
+    from .tp_model import unit_rows
+
+    index = ReviewIndex(store.reviews())
+    dense, vectors, labels, n_docs = [], [], [], 0
+    for doc_id in sorted(index.by_doc):
+        document = store.document(doc_id)
+        if document is None or not document.ok or not document.segments:
+            continue  # verdicts on a version of a file the store no longer holds
+        reviews = [r for r in index.for_document(doc_id, document.path) if r.verdict == KEEP and r.type in TYPES]
+        if not reviews:
+            continue
+        parsed = parse_document(nlp, document)
+        rows = [(p, s, sp) for p in parsed if p.segment.role != "interviewer" for s, sp in zip(p.sentences, p.spans)]
+        sentences = [s for _, s, _ in rows]
+        by_sent = verdicts_by_sentence(reviews, sentences)
+        if not by_sent:
+            continue
+        spans = [sp for _, _, sp in rows]
+        units = narrative_units(spans)
+        unit_of = {i: j for j, u in enumerate(units) for i in u}
+        position = {s.sent_id: i for i, s in enumerate(sentences)}
+        wanted = {unit_of[position[sid]]: r.type for sid, r in by_sent.items()}
+        ur = unit_rows(spans, [p.segment.speaker for p, _, _ in rows], TurningPointScorer(), units=units,
+                       needed=set(wanted))
+        for j, tp_type in sorted(wanted.items()):
+            dense.append(ur.dense[j])
+            vectors.append(ur.vectors[j])
+            labels.append(tp_type)
+        n_docs += 1
+    if not labels:
+        return TypeExamples.empty(), 0
+    return TypeExamples(np.array(dense), np.array(vectors), np.array(labels, dtype=object)), n_docs
+
+
+def adapt_model(base: TurningPointModel, shipped: TypeExamples, team: TypeExamples) -> TurningPointModel:
+    """``base`` with its type classifier refitted on the shipped examples plus the team's,
+    with the shipped regularisation."""
+    params = base.meta.get("config_params") or {}
+    typer = fit_typer(shipped + team, C=float(params.get("tC", 0.01)), vector_weight=float(params.get("tvw", 1.0)))
+    counts = {t: int((team.labels == t).sum()) for t in TYPES if (team.labels == t).any()}
+    meta = {"adapted": {"team_examples": len(team), "team_types": counts, "shipped_examples": len(shipped),
+                        "base": weights_hash()},
+            "config_params": params, "config": base.meta.get("config")}
+    return replace(base, typing="learned", typer=typer, meta=meta)
+
+
+@dataclass
+class Adaptation:
+    """What :func:`adapt_to_reviews` did."""
+
+    examples: int
+    documents: int
+    path: Path | None  # the adapted model, or None when the shipped typing stays
+    reason: str = ""
+
+    def message(self) -> str:
+        if self.path is None:
+            return self.reason
+        return (f"turning-point types adapted to {self.examples} reviewed moments from {self.documents} documents "
+                f"({self.path}); the next run re-types every document with them")
+
+
+def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = MIN_EXAMPLES) -> Adaptation:
+    """Refit turning-point typing on the store's typed verdicts and save it under ``models_dir``.
+
+    With fewer than ``min_examples`` typed verdicts nothing is written (an adapted model
+    already there stays: verdicts are only ever added). Needs the shipped model and its
+    examples; without them typing is not learned and there is nothing to adapt.
+    """
+    base = load_model()
+    if base is None or base.typer is None or not TYPE_EXAMPLES_PATH.is_file():
+        return Adaptation(0, 0, None, "no learned turning-point typing ships: nothing to adapt")
+    if nlp is None:
+        from .nlp import load_nlp
+
+        nlp = load_nlp()
+    team, n_docs = review_examples(store, nlp)
+    if len(team) < min_examples:
+        return Adaptation(len(team), n_docs, None,
+                          f"{len(team)} typed turning points reviewed so far: typing adapts from {min_examples} on")
+    model = adapt_model(base, TypeExamples.load(TYPE_EXAMPLES_PATH), team)
+    path = team_model_path(models_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    model.save(tmp)
+    tmp.replace(path)  # a run reading the models directory never sees half a file
+    return Adaptation(len(team), n_docs, path)
+
+
+
+def refresh_team_typing(store, models_dir: Path | None) -> str | None:
+    """Adapt typing again when the project's adapted model can no longer be used (adapted from
+    another version of the shipped model, after an upgrade; or unreadable): a nightly run keeps
+    the team's reading without anyone importing a review again. Returns what it did, or ``None``
+    when there was nothing to do (no adapted model, or a usable one: a cheap check)."""
+    if models_dir is None or not team_model_path(models_dir).is_file() or load_team_model(models_dir) is not None:
+        return None
+    result = adapt_to_reviews(store, models_dir)
+    if result.path is None:
+        return f"{team_model_path(models_dir)} could not be adapted again: {result.reason}"
+    return f"turning-point typing adapted again to {result.examples} reviewed moments (the shipped model changed)"
