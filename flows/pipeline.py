@@ -50,6 +50,7 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
+        store.set_meta("models_dir", str(Path(settings.models_dir).resolve()))  # where `narratif review` adapts
         note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
         if note:
             summary.warnings.append(note)

@@ -130,50 +130,73 @@ def test_runs_type_with_the_adapted_model_and_reanalyse_once(reviewed_project, s
 
 
 def test_too_few_typed_moments_leave_the_typing_as_it_is(reviewed_project, tmp_path):
+    """Below the threshold nothing is written, and an adapted model already there stays."""
     from narratif.nlp import load_nlp
 
     _, out, _ = reviewed_project
     path = team_model_path(out / "models")
     before = path.read_bytes()
     with Store(out, read_only=True) as store:
-        res = adapt_to_reviews(store, tmp_path / "models", nlp=load_nlp(), min_examples=10_000)
-    assert res.path is None and "typing adapts from 10000 on" in res.message()
-    assert not team_model_path(tmp_path / "models").exists() and path.read_bytes() == before
+        fresh = adapt_to_reviews(store, tmp_path / "models", nlp=load_nlp(), min_examples=10_000)
+        kept = adapt_to_reviews(store, out / "models", nlp=load_nlp(), min_examples=10_000)
+    assert fresh.path is None and "typing adapts from 10000 on" in fresh.message()
+    assert not team_model_path(tmp_path / "models").exists()
+    assert kept.path is None and path.read_bytes() == before
 
 
-def test_a_broken_or_outdated_adapted_model_falls_back_to_the_shipped_one(reviewed_project, tmp_path, caplog):
-    """A run never fails on the adapted file: unreadable, or adapted from another version of the
-    shipped model, it is ignored (and said so); the cache keys then say « shipped model »."""
-    import json
+def test_a_later_rejection_removes_a_moment_from_the_examples(reviewed_project, tmp_path):
+    """The examples follow the verdict in force, as runs do: a moment kept, then rejected in a
+    later review, is no example of its type any more."""
+    from narratif.nlp import load_nlp
 
     _, out, _ = reviewed_project
-    good = json.loads(team_model_path(out / "models").read_text(encoding="utf-8"))
-    models = tmp_path / "models"
-    team_model_path(models).parent.mkdir(parents=True)
-    team_model_path(models).write_text("{not json", encoding="utf-8")
-    assert load_team_model(models) is None and team_model_digest(models) == "none"
-    good["meta"]["adapted"]["base"] = "0123456789abcdef"
-    team_model_path(models).write_text(json.dumps(good), encoding="utf-8")
-    assert load_team_model(models) is None and team_model_digest(models) == "none"
-    assert "another version of the shipped turning-point model" in caplog.text
-    assert load_team_model(out / "models") is not None and team_model_digest(out / "models") != "none"
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns(".prefect", "*.lock", "models"))
+    with Store(copy) as store:
+        before, _ = review_examples(store, load_nlp())
+        first = next(r for r in store.reviews() if r.verdict == "keep")
+        store.write_reviews([replace(first, verdict="reject", type=None, change="rejected",
+                                     reviewed_at="2099-01-01T00:00:00+00:00")])
+        after, _ = review_examples(store, load_nlp())
+    assert len(after) == len(before) - 1
 
 
-def test_a_run_adapts_typing_again_after_the_shipped_model_changed(reviewed_project):
-    """After an upgrade the adapted file no longer matches the shipped model: the next run
-    adapts typing again from the stored verdicts (deterministically: the same file, so nothing
-    is re-analysed) and says so."""
+def test_a_broken_adapted_model_never_stops_a_run(reviewed_project):
+    """Whatever lands in the adapted file (not JSON, another shape, adapted from another
+    version of the shipped model), it is ignored with a warning and the keys say « shipped
+    model »; the next run adapts typing again from the stored verdicts (deterministically:
+    the same file, so nothing is re-analysed)."""
     import json
 
     import narratif
 
     inputs, out, _ = reviewed_project
+    narratif.run(inputs, out, topics=False, report=False)  # settled: every document typed with the team model
     path = team_model_path(out / "models")
     good = path.read_bytes()
     stale = json.loads(good)
     stale["meta"]["adapted"]["base"] = "0123456789abcdef"
-    path.write_text(json.dumps(stale), encoding="utf-8")
-    res = narratif.run(inputs, out, topics=False, report=False)
-    assert any("turning-point typing adapted again" in w for w in res.summary.warnings), res.summary.warnings
-    assert path.read_bytes() == good
-    assert res.summary.n_processed == 0
+    for broken in ("{not json", "[]", "null", json.dumps({"meta": {"adapted": None}}), json.dumps(stale)):
+        path.write_text(broken, encoding="utf-8")
+        assert load_team_model(out / "models") is None and team_model_digest(out / "models") == "none"
+        res = narratif.run(inputs, out, topics=False, report=False)
+        assert any("turning-point typing adapted again" in w for w in res.summary.warnings), res.summary.warnings
+        assert path.read_bytes() == good
+        assert res.summary.n_processed == 0
+
+
+def test_a_model_that_cannot_be_adapted_again_is_set_aside(reviewed_project, tmp_path):
+    """No verdicts to adapt from (another store): the unusable file is set aside once, the
+    shipped model types, and later runs do not try again."""
+    from narratif.tp_adapt import refresh_team_typing
+
+    _, out, _ = reviewed_project
+    models = tmp_path / "models"
+    team_model_path(models).parent.mkdir(parents=True)
+    team_model_path(models).write_text("[]", encoding="utf-8")
+    empty = tmp_path / "empty-store"
+    with Store(empty) as store:
+        note = refresh_team_typing(store, models)
+        assert "set aside as model.json.unusable" in note and "typing adapts from 10 on" in note
+        assert not team_model_path(models).exists()
+        assert refresh_team_typing(store, models) is None

@@ -230,7 +230,8 @@ def review(
                                     "software (turning points kept, retyped, deleted or added)."),
     out: Path = typer.Option(..., "--out", "-o", help="The output directory it was exported from."),
     models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Where runs read fitted models "
-                                              "(default OUT/models): the adapted turning-point typing goes there."),
+                                              "(default: the last run's, else OUT/models): the adapted "
+                                              "turning-point typing goes there."),
 ) -> None:
     """Record analysts' verdicts on turning points; every later run applies them, and types
     turning points with a classifier adapted to the moments they kept, retyped or added."""
@@ -248,8 +249,10 @@ def review(
             result = turning_point_reviews(reviewed, store)
             store.write_reviews(result.reviews)
             try:  # the verdicts are recorded: a failure here only leaves the typing as it was
-                adaptation = adapt_to_reviews(store, models_dir or out / "models")
-            except (OSError, ValueError) as exc:
+                runs_models = store.get_meta("models_dir")  # where the runs on this store read models
+                target = models_dir or (Path(runs_models) if runs_models else out / "models")
+                adaptation = adapt_to_reviews(store, target)
+            except Exception as exc:
                 adaptation = None
                 console.print(f"turning-point typing not adapted: {exc}", style="yellow", markup=False)
     except (RefiError, ValueError) as exc:

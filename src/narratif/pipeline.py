@@ -105,21 +105,22 @@ class Analyzer:
         from .coding import build_coder
         from .embeddings import select_backend
         from .nlp import load_nlp, model_signature
-        from .tp_adapt import load_team_model
+        from .tp_adapt import team_model
 
         self.settings = settings
         self.nlp = load_nlp(settings.model)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
         self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
-        # the team's adapted turning-point typing (``narratif review``), else the shipped model
-        self.tp_model = load_team_model(settings.models_dir)
+        # the team's adapted turning-point typing (``narratif review``), else the shipped model;
+        # the model and the digest in the signature come from one read of the file
+        self.tp_model, team_digest = team_model(settings.models_dir)
         self._signature = json.dumps({
             "pipeline": PIPELINE_VERSION,
             "model": model_signature(self.nlp),
             "codebook": self.codebook.fingerprint(),
             "coder": self.coder.signature(),
-            "turning_points": _tp_signature(settings.models_dir),
+            "turning_points": _tp_signature(team_digest),
             "embeddings": self.backend.signature(),
         }, sort_keys=True)
 
@@ -169,6 +170,7 @@ def quick_signature_key(settings: RunSettings) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     from .codebook import default_codebook_path
+    from .tp_adapt import team_model_digest
 
     def pkg(name: str) -> str:
         try:
@@ -183,7 +185,7 @@ def quick_signature_key(settings: RunSettings) -> str:
     manifest = settings.models_dir / "coding" / "manifest.json" if settings.models_dir else None
     blob = json.dumps({"pipeline": PIPELINE_VERSION, "spacy": pkg("spacy"), "model": settings.model,
                        "model_version": pkg(settings.model.replace("_", "-")), "codebook": digest(codebook),
-                       "team_model": digest(manifest), "turning_points": _tp_signature(settings.models_dir),
+                       "team_model": digest(manifest), "turning_points": _tp_signature(team_model_digest(settings.models_dir)),
                        "embeddings": settings.embedding_backend}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -199,15 +201,14 @@ def analysis_signature(settings: RunSettings, store) -> str:
     return signature
 
 
-def _tp_signature(models_dir: Path | None = None) -> str:
-    """The turning-point detector's settings and weights, and the team's adapted typing if any."""
+def _tp_signature(team_digest: str = "none") -> str:
+    """The turning-point detector's settings and weights, and the team's adapted typing if any
+    (``team_digest``: :func:`narratif.tp_adapt.team_model_digest`)."""
     from . import turning_points
-    from .tp_adapt import team_model_digest
 
     sig = getattr(turning_points, "settings_signature", None)
     base = sig() if callable(sig) else "default"
-    team = team_model_digest(models_dir)
-    return base if team == "none" else f"{base}+team:{team}"
+    return base if team_digest == "none" else f"{base}+team:{team_digest}"
 
 
 def quarantined(item: InputFile, error: str) -> Document:

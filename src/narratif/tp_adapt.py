@@ -18,6 +18,7 @@ long interviews'; with half of the interviews reviewed, the other half's rise to
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -43,44 +44,60 @@ def team_model_path(models_dir: Path) -> Path:
     return Path(models_dir) / MODEL_FILE
 
 
-def _file_digest(models_dir: Path | None) -> str:
+def _read(models_dir: Path | None) -> tuple[bytes | None, str]:
+    """The adapted file's bytes and digest, read once (``None, "none"`` without one)."""
     path = team_model_path(models_dir) if models_dir is not None else None
-    return sha256(path.read_bytes()).hexdigest()[:16] if path is not None and path.is_file() else "none"
+    try:
+        data = path.read_bytes() if path is not None else None
+    except OSError:
+        data = None
+    return data, (sha256(data).hexdigest()[:16] if data is not None else "none")
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, digest: str, base: str) -> TurningPointModel | None:
+def _parse(path: str, data: bytes, base: str) -> TurningPointModel | None:
     try:
-        model = TurningPointModel.load(Path(path))
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # a broken or foreign file: the shipped model applies
-        log.warning("%s ignored (%s): turning points are typed by the shipped model; run `narratif review` "
-                    "again to adapt typing", path, exc)
+        model = TurningPointModel.from_dict(json.loads(data))
+        adapted = model.meta.get("adapted") if isinstance(model.meta, dict) else None
+        from_base = adapted.get("base") if isinstance(adapted, dict) else None
+    except Exception as exc:  # any broken or foreign file: the shipped model applies, the run goes on
+        log.warning("%s ignored (%s): turning points are typed by the shipped model until typing is "
+                    "adapted again", path, f"{type(exc).__name__}: {exc}")
         return None
-    if model.meta.get("adapted", {}).get("base") != base:
-        log.warning("%s was adapted from another version of the shipped turning-point model: ignored; run "
-                    "`narratif review` again to adapt typing", path)
+    if from_base != base:
+        log.warning("%s was adapted from another version of the shipped turning-point model: ignored "
+                    "until typing is adapted again", path)
         return None
     return model
 
 
-def load_team_model(models_dir: Path | None) -> TurningPointModel | None:
-    """The project's adapted model, or ``None`` (the shipped one applies): also when the file
+def team_model(models_dir: Path | None) -> tuple[TurningPointModel | None, str]:
+    """The project's adapted model and its digest (SHA-256, 16 hex; for cache keys), from one
+    read of the file; ``(None, "none")`` when runs use the shipped model: no file, or one that
     is unreadable or was adapted from another version of the shipped model (logged)."""
-    digest = _file_digest(models_dir)
-    if digest == "none":
-        return None
-    return _load(str(team_model_path(models_dir)), digest, weights_hash())
+    data, digest = _read(models_dir)
+    if data is None:
+        return None, "none"
+    model = _parse(str(team_model_path(models_dir)), data, weights_hash())
+    return (model, digest) if model is not None else (None, "none")
+
+
+def load_team_model(models_dir: Path | None) -> TurningPointModel | None:
+    """The project's adapted model, or ``None`` (the shipped one applies)."""
+    return team_model(models_dir)[0]
 
 
 def team_model_digest(models_dir: Path | None) -> str:
-    """SHA-256 (16 hex) of the adapted model runs use, ``"none"`` when they use the shipped one (cache keys)."""
-    return _file_digest(models_dir) if load_team_model(models_dir) is not None else "none"
+    """The digest of the adapted model runs use, ``"none"`` when they use the shipped one."""
+    return team_model(models_dir)[1]
 
 
 def review_examples(store, nlp) -> tuple[TypeExamples, int]:
-    """The typed examples in a store's verdicts: the features of every sentence an analyst
-    kept, retyped or added, labelled with the analyst's type; and how many documents they
-    come from. Each reviewed document is parsed again from its stored text."""
+    """The typed examples in a store's verdicts: the features of every sentence whose verdict
+    in force (the latest, as runs apply them) keeps it as a turning point, labelled with the
+    analyst's type; and how many documents they come from. Verdicts given on an earlier
+    version of a file count on the stored version where they land. Each reviewed document is
+    parsed again from its stored text."""
     from .nlp import parse_document
     from .review import ReviewIndex
     from .tp_features import narrative_units
@@ -88,28 +105,30 @@ def review_examples(store, nlp) -> tuple[TypeExamples, int]:
     from .tp_model import unit_rows
 
     index = ReviewIndex(store.reviews())
+    docs = store.documents()
+    reviewed = docs[docs["doc_id"].isin(index.by_doc) | docs["path"].isin(index.by_path)] if not docs.empty else docs
     dense, vectors, labels, n_docs = [], [], [], 0
-    for doc_id in sorted(index.by_doc):
+    for doc_id, path in sorted(zip(reviewed.get("doc_id", []), reviewed.get("path", []))):
         document = store.document(doc_id)
         if document is None or not document.ok or not document.segments:
-            continue  # verdicts on a version of a file the store no longer holds
-        reviews = [r for r in index.for_document(doc_id, document.path) if r.verdict == KEEP and r.type in TYPES]
-        if not reviews:
             continue
         parsed = parse_document(nlp, document)
         rows = [(p, s, sp) for p in parsed if p.segment.role != "interviewer" for s, sp in zip(p.sentences, p.spans)]
         sentences = [s for _, s, _ in rows]
-        by_sent = verdicts_by_sentence(reviews, sentences)
-        if not by_sent:
+        # the verdict in force on each sentence first, then only those that keep a typed moment:
+        # a later rejection overrides an earlier keep
+        in_force = verdicts_by_sentence(index.for_document(doc_id, path), sentences)
+        kept = {sid: r.type for sid, r in in_force.items() if r.verdict == KEEP and r.type in TYPES}
+        if not kept:
             continue
         spans = [sp for _, _, sp in rows]
         units = narrative_units(spans)
         unit_of = {i: j for j, u in enumerate(units) for i in u}
         position = {s.sent_id: i for i, s in enumerate(sentences)}
-        wanted = {unit_of[position[sid]]: r.type for sid, r in by_sent.items()}
+        examples = [(unit_of[position[sid]], tp_type) for sid, tp_type in sorted(kept.items())]
         ur = unit_rows(spans, [p.segment.speaker for p, _, _ in rows], TurningPointScorer(), units=units,
-                       needed=set(wanted))
-        for j, tp_type in sorted(wanted.items()):
+                       needed={j for j, _ in examples})
+        for j, tp_type in examples:  # two moments in one unit: two examples of it
             dense.append(ur.dense[j])
             vectors.append(ur.vectors[j])
             labels.append(tp_type)
@@ -178,11 +197,24 @@ def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = M
 def refresh_team_typing(store, models_dir: Path | None) -> str | None:
     """Adapt typing again when the project's adapted model can no longer be used (adapted from
     another version of the shipped model, after an upgrade; or unreadable): a nightly run keeps
-    the team's reading without anyone importing a review again. Returns what it did, or ``None``
-    when there was nothing to do (no adapted model, or a usable one: a cheap check)."""
-    if models_dir is None or not team_model_path(models_dir).is_file() or load_team_model(models_dir) is not None:
+    the team's reading without anyone importing a review again. When that fails, the unusable
+    file is set aside (``model.json.unusable``) so later runs do not try again; the shipped
+    model types meanwhile. Returns what it did, or ``None`` when there was nothing to do (no
+    adapted model, or a usable one: a cheap check). Never raises."""
+    path = team_model_path(models_dir) if models_dir is not None else None
+    if path is None or not path.is_file() or load_team_model(models_dir) is not None:
         return None
-    result = adapt_to_reviews(store, models_dir)
-    if result.path is None:
-        return f"{team_model_path(models_dir)} could not be adapted again: {result.reason}"
-    return f"turning-point typing adapted again to {result.examples} reviewed moments (the shipped model changed)"
+    try:
+        result = adapt_to_reviews(store, models_dir)
+        reason = result.reason
+    except Exception as exc:  # a run must not stop here: the shipped model can type
+        result, reason = None, f"{type(exc).__name__}: {exc}"
+    if result is not None and result.path is not None:
+        return f"turning-point typing adapted again to {result.examples} reviewed moments (the shipped model changed)"
+    aside = path.with_name(path.name + ".unusable")
+    try:
+        path.replace(aside)
+    except OSError:
+        pass
+    return (f"{path} could not be adapted again ({reason}); set aside as {aside.name}: the shipped model types "
+            f"turning points until the next `narratif review`")
