@@ -50,7 +50,9 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
-        store.set_meta("models_dir", str(Path(settings.models_dir).resolve()))  # where `narratif review` adapts
+        # what `narratif review` adapts turning-point typing with: where runs read models, how they parse
+        store.set_meta("models_dir", str(Path(settings.models_dir).resolve()))
+        store.set_meta("spacy_model", settings.model)
         note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
         if note:
             summary.warnings.append(note)

@@ -176,10 +176,10 @@ def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = M
     base = load_model()
     if base is None or base.typer is None or not TYPE_EXAMPLES_PATH.is_file():
         return Adaptation(0, 0, None, "no learned turning-point typing ships: nothing to adapt")
-    if nlp is None:
-        from .nlp import load_nlp
+    if nlp is None:  # the spaCy model the runs on this store parse with (features depend on it)
+        from .nlp import DEFAULT_MODEL, load_nlp
 
-        nlp = load_nlp()
+        nlp = load_nlp(store.get_meta("spacy_model") or DEFAULT_MODEL)
     team, n_docs = review_examples(store, nlp)
     if len(team) < min_examples:
         return Adaptation(len(team), n_docs, None,
