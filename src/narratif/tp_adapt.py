@@ -193,7 +193,6 @@ def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = M
     return Adaptation(len(team), n_docs, path)
 
 
-
 def refresh_team_typing(store, models_dir: Path | None) -> str | None:
     """Adapt typing again when the project's adapted model can no longer be used (adapted from
     another version of the shipped model, after an upgrade; or unreadable): a nightly run keeps
