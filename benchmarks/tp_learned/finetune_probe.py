@@ -47,8 +47,6 @@ def tokenize(text, max_out=512):
 def c_embed(text, is_query=0):
     out = (ctypes.c_float * 384)(); lib.e5_embed(M, text.encode(), is_query, out); return np.array(out[:])
 
-def _fp16(a): return np.frombuffer(a, dtype=np.float16).astype(np.float32)
-
 def load_weights():
     raw = open(BIN, 'rb').read(); p = 8
     def i32():
@@ -56,7 +54,7 @@ def load_weights():
     def u32():
         nonlocal p; v = struct.unpack_from('<I', raw, p)[0]; p += 4; return v
     H, NL, NH, FF, VOC, MAXP, TVS = (i32() for _ in range(7))
-    eps = struct.unpack_from('<f', raw, p)[0]; p += 4; qk = i32()
+    eps = struct.unpack_from("<f", raw, p)[0]; p += 4; i32()  # qk
     npieces = i32(); i32(); i32(); i32(); i32()
     bloblen = struct.unpack_from('<Q', raw, p)[0]; p += 8
     p += (npieces + 1) * 4 + npieces * 4 + bloblen
@@ -193,7 +191,7 @@ def train(train_js):
     model = Head(copy.deepcopy(base.layers[NL - K:]))
     for p in model.parameters(): p.requires_grad_(True)
     opt = torch.optim.AdamW([{'params': model.top.parameters(), 'lr': float(sys.argv[4]) if len(sys.argv) > 4 else 3e-5}, {'params': model.out.parameters(), 'lr': 1e-3}], weight_decay=0.01)
-    steps = EPOCHS * math.ceil(len(train_js) / 32); step = 0
+    steps = EPOCHS * math.ceil(len(train_js) / 32)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
     model.train(); rng = random.Random(0)
     for ep in range(EPOCHS):
@@ -249,7 +247,6 @@ def evaluate(test_docs, logits, lams):
                 pred = [d['keys'][scope[k]] for k in kept]
                 gold = d['gold_views'][view]
                 tp += match(gold, pred); npred += len(pred); ngold += len(gold)
-            P = tp / max(npred, 1); R = tp / max(ngold, 1); F = 2 * P * R / max(P + R, 1e-9)
             res[(lam, view)] = (tp, npred, ngold)
     return res
 def show(res, lams):

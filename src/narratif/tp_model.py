@@ -230,8 +230,7 @@ class TurningPointModel:
 
 
 def fit_linear(dense: np.ndarray, vectors: np.ndarray, labels: np.ndarray, classes: list, *, C: float,
-               vector_weight: float, prototypes: bool = True, sample_weight: np.ndarray | None = None
-               ) -> LinearModel:
+               vector_weight: float, prototypes: bool = True) -> LinearModel:
     """Fit a :class:`LinearModel`: standardised dense cues plus cosine similarity to each
     class's mean vector (its prototype), balanced class weights, L2-regularised by ``C``."""
     from sklearn.linear_model import LogisticRegression
@@ -249,7 +248,7 @@ def fit_linear(dense: np.ndarray, vectors: np.ndarray, labels: np.ndarray, class
                      np.zeros((1, 1)), np.zeros(1))
     Z = lm.design(dense, vectors)
     clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced", tol=1e-6)
-    clf.fit(Z, labels, sample_weight=sample_weight)
+    clf.fit(Z, labels)
     order = [list(clf.classes_).index(c) for c in classes if c in clf.classes_]
     if len(classes) == 2:  # binary: one row for the positive class
         lm.coef, lm.intercept = clf.coef_.copy(), clf.intercept_.copy()
