@@ -52,7 +52,7 @@ def parse_paragraphs(nlp, texts: list[str]):
     from narratif.ingest import structure
     from narratif.ingest.base import Extracted
     from narratif.models import Document
-    from narratif.nlp import parse_document
+    from narratif.nlp.parse import parse_document
 
     out = []
     for i, text in enumerate(texts):
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from narratif.codebook import load_codebook
     from narratif.coding import CoderSettings, build_coder, train_classifier
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     nlp = load_nlp()
     book = load_codebook()
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # speed on real interviews
     from narratif.ingest import ingest_file
-    from narratif.nlp import parse_document
+    from narratif.nlp.parse import parse_document
 
     files = sorted((args.shared / "corpora" / "cfpp2000").glob("*.txt"))[: args.speed_files]
     coder = build_coder(book, nlp=nlp)

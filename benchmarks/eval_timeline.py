@@ -61,8 +61,8 @@ def evaluate(shared: Path, details: bool = False, gold_dir: Path = GOLD) -> dict
     import cfpp_passages
 
     from narratif.ingest import ingest_file
-    from narratif.nlp import load_nlp, parse_document
-    from narratif.timeline import extract_timeline
+    from narratif.nlp.parse import load_nlp, parse_document
+    from narratif.timeline.expressions import extract_timeline
 
     nlp = load_nlp()
     stems = {p.stem for p in gold_dir.glob("*.tsv")}

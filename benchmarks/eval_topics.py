@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from narratif.embeddings import select_backend
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     try:
         from narratif.codebook import load_codebook

@@ -1,6 +1,6 @@
 """Does adapting turning-point typing to a team's reviews help on the documents it did not review?
 
-Simulation of ``narratif review`` followed by :func:`narratif.tp_adapt.adapt_model` on a genre
+Simulation of ``narratif review`` followed by :func:`narratif.turning_points.adapt.adapt_model` on a genre
 the base model never saw. Base: the shipped configuration with its type classifier fitted on
 the stories only (ParisStories passes + the project-written stories). Team: CFPP2000 material,
 split by interview in two random halves; the gold moments of one half stand for the analysts'
@@ -35,8 +35,8 @@ def interview(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     import train_turning_points as T
 
-    from narratif.tp_adapt import adapt_model
-    from narratif.tp_model import fit_typer, load_model
+    from narratif.turning_points.adapt import adapt_model
+    from narratif.turning_points.classifier import fit_typer, load_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")

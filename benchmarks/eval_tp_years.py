@@ -36,9 +36,9 @@ def read_items(path: Path = ITEMS) -> list[dict]:
 
 def analyse(shared: Path, names: list[str]) -> dict[str, list]:
     """File name → its turning points (with years), as a run computes them."""
-    from narratif.attributes import load_attributes
+    from narratif.ingest.attributes import load_attributes
     from narratif.ingest import ingest_file
-    from narratif.pipeline import Analyzer, RunSettings
+    from narratif.pipeline.steps import Analyzer, RunSettings
 
     files = [shared / "corpora" / "cfpp2000" / n for n in names]
     table = load_attributes(shared / "corpora" / "cfpp2000" / "metadata.csv")  # one row per person

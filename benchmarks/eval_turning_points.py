@@ -150,8 +150,8 @@ def _evaluate_lines(nlp, name: str, src: Path, targets: list[tuple[Split, Path]]
     picks (or the keyword baseline's) added to every target; the first target also gets the
     timing and word count."""
     from narratif.ingest import ingest_file
-    from narratif.nlp import parse_document
-    from narratif.turning_points import detect_turning_points
+    from narratif.nlp.parse import parse_document
+    from narratif.turning_points.detect import detect_turning_points
 
     for target, path in targets:
         for row in read_tsv(path):
@@ -209,8 +209,8 @@ def _norm(s: str) -> str:
 
 def evaluate_cfpp(nlp, shared: Path, split: Split, settings=None) -> None:
     from narratif.ingest import ingest_file
-    from narratif.nlp import parse_document
-    from narratif.turning_points import detect_turning_points
+    from narratif.nlp.parse import parse_document
+    from narratif.turning_points.detect import detect_turning_points
 
     folder = GOLD / "cfpp2000"
     scope_path = folder / "SCOPE.tsv"
@@ -285,8 +285,8 @@ def _locate(line: str, quote: str) -> int | None:
 def measure_speed(nlp, shared: Path, name: str = "Younes_Belkacem_H_59_Mo-v2", repeat: int = 3) -> dict:
     """Seconds of spaCy parse vs turning-point detection (best of ``repeat``) on one interview."""
     from narratif.ingest import ingest_file
-    from narratif.nlp import parse_document
-    from narratif.turning_points import TurningPointSettings, detect_turning_points
+    from narratif.nlp.parse import parse_document
+    from narratif.turning_points.detect import TurningPointSettings, detect_turning_points
 
     doc = ingest_file(shared / "corpora" / "cfpp2000" / f"{name}.txt")
     t0 = time.perf_counter()
@@ -359,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", action="store_true", help="time the TP step against the parse")
     ap.add_argument("--baseline", action="store_true", help="also report a keyword baseline, for scale")
     args = ap.parse_args(argv)
-    from narratif.nlp import load_nlp
-    from narratif.tp_model import load_model, weights_hash
-    from narratif.turning_points import TurningPointSettings
+    from narratif.nlp.parse import load_nlp
+    from narratif.turning_points.classifier import load_model, weights_hash
+    from narratif.turning_points.detect import TurningPointSettings
 
     nlp = load_nlp()
     model = load_model()

@@ -40,7 +40,7 @@ def spacy_baseline(files: list[Path]) -> dict:
     import spacy
 
     from narratif.ingest import ingest_file
-    from narratif.nlp import load_nlp, mask_markup
+    from narratif.nlp.parse import load_nlp, mask_markup
 
     texts, words = [], 0
     for f in files:

@@ -41,12 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "turning_points"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from narratif.tp_lexicon import TYPES  # noqa: E402
-from narratif.tp_model import (  # noqa: E402
+from narratif.turning_points.lexicon import TYPES  # noqa: E402
+from narratif.turning_points.classifier import (  # noqa: E402
     MODEL_PATH, TYPE_EXAMPLES_PATH, LinearModel, Selection, TurningPointModel, TypeExamples, UnitRows,
     fit_linear, unit_rows,
 )
-from narratif.tp_model import fit_typer as fit_typer_on  # noqa: E402
+from narratif.turning_points.classifier import fit_typer as fit_typer_on  # noqa: E402
 
 K_FOLDS = 8
 SEED = 0
@@ -142,7 +142,7 @@ def parse_cached(nlp, document, cache: Path | None):
     """Parse a document, caching the segment Docs (DocBin, keyed by text + model)."""
     from spacy.tokens import DocBin
 
-    from narratif.nlp import ParsedSegment, _sentences, mask_markup, model_signature, parse_document
+    from narratif.nlp.parse import ParsedSegment, _sentences, mask_markup, model_signature, parse_document
 
     if cache is None:
         return parse_document(nlp, document)
@@ -170,7 +170,7 @@ def build_doc(nlp, src: Source, cache: Path | None) -> DocData:
     import eval_turning_points as ev
 
     from narratif.ingest import ingest_file
-    from narratif.turning_points import TurningPointScorer, TurningPointSettings, detect_turning_points
+    from narratif.turning_points.detect import TurningPointScorer, TurningPointSettings, detect_turning_points
 
     document = ingest_file(src.text_path)
     parsed = parse_cached(nlp, document, cache)
@@ -243,7 +243,7 @@ def build_doc(nlp, src: Source, cache: Path | None) -> DocData:
 
 
 def _content(span) -> int:
-    from narratif.tp_features import _content_tokens
+    from narratif.turning_points.features import _content_tokens
     return _content_tokens(span)
 
 
@@ -332,7 +332,7 @@ def _units(d: DocData, kept: list[int], typer: LinearModel | None):
     """Benchmark units for kept unit indices; type from ``typer`` or else the rule scorer."""
     import eval_turning_points as ev
 
-    from narratif.turning_points import TurningPointScorer
+    from narratif.turning_points.detect import TurningPointScorer
 
     types = None
     if typer is not None and kept:
@@ -428,7 +428,7 @@ def evaluate(model: TurningPointModel, d: DocData) -> tuple[list, list]:
     if model.ranking == "rules" and model.type_margin:
         import eval_turning_points as ev
 
-        from narratif.turning_points import detect_turning_points
+        from narratif.turning_points.detect import detect_turning_points
 
         pred = []
         for tp in detect_turning_points(d.extra["document"], d.extra["parsed"], model=model):
@@ -508,7 +508,7 @@ def rule_type_accuracy_on_gold(docs: list[DocData]) -> float:
 def load_docs(shared: Path, cache: Path | None) -> list[DocData]:
     import tempfile
 
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     nlp = load_nlp()
     docs = []
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     print(f"wrote {args.out} ({hashlib.sha256(args.out.read_bytes()).hexdigest()[:16]})")
-    if model.typing == "learned":  # what a team's reviewed moments are added to (narratif.tp_adapt)
+    if model.typing == "learned":  # what a team's reviewed moments are added to (narratif.turning_points.adapt)
         examples_path = args.out.with_name(TYPE_EXAMPLES_PATH.name)
         typer_examples(docs).save(examples_path)
         print(f"wrote {examples_path}")

@@ -21,7 +21,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def nlp():
     """The real French model, loaded once per test session."""
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     return load_nlp()
 

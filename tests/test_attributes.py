@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from narratif.attributes import (
+from narratif.ingest.attributes import (
     AttributeFileError,
     derive_birth_year,
     load_attributes,
@@ -149,7 +149,7 @@ def test_a_register_of_persons_describes_the_files_that_name_them(shared_dir, tm
     """CFPP2000's metadata.csv has one row per person (PRÉNOM, NOM, ANNÉE DE NAISSANCE …), no
     document column: files get the attributes of the persons their names hold, and a file with
     two persons a per-person birth year."""
-    from narratif.attributes import PersonAttributeTable
+    from narratif.ingest.attributes import PersonAttributeTable
 
     cfpp = shared_dir / "corpora" / "cfpp2000"
     table = load_attributes(cfpp / "metadata.csv")

@@ -37,13 +37,11 @@ def test_default_codebook_has_the_study_structure():
 
 def test_installed_package_carries_the_default_codebook(monkeypatch):
     """A wheel has no ``models/`` folder: the package's own data file is the same codebook."""
-    import narratif.codebook as cb
+    import narratif.codebook.schema as cb
 
-    packaged = cb.Path(cb.__file__).with_name("data") / "ess_transitions.yaml"
-    assert packaged.read_bytes() == (cb.Path(cb.__file__).resolve().parents[2] / "models" / "codebooks"
-                                     / "ess_transitions.yaml").read_bytes()
-    # as installed from a wheel: narratif/ lives in site-packages, with no models/ two levels up
-    monkeypatch.setattr(cb, "__file__", str(packaged.parent.parent / "codebook.py"))
+    packaged = cb.DATA_DIR / "ess_transitions.yaml"
+    assert packaged.read_bytes() == (cb.CHECKOUT_ROOT / "models" / "codebooks" / "ess_transitions.yaml").read_bytes()
+    # as installed from a wheel: narratif/ lives in site-packages, with no models/ beside it
     real_is_file = cb.Path.is_file
     monkeypatch.setattr(cb.Path, "is_file", lambda self: "models" not in self.parts and real_is_file(self))
     assert cb.default_codebook_path() == packaged

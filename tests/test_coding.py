@@ -13,7 +13,7 @@ from narratif.coding import CodeClassifier, CoderSettings, build_coder, code_tex
 from narratif.coding.lexicon import surface_variants
 from narratif.ingest import ingest_file
 from narratif.models import Coding
-from narratif.nlp import parse_document
+from narratif.nlp.parse import parse_document
 
 
 @parametrize_with_checks([CodeClassifier()])

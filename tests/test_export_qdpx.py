@@ -13,9 +13,9 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from narratif.codebook import load_codebook
-from narratif.export import RefiError, export_qdpx, qdpx_to_training, read_qdpx, write_training_csv
-from narratif.export.qdpx import pseudonymise_spans
-from narratif.export.refi import guid
+from narratif.refi import RefiError, export_qdpx, qdpx_to_training, read_qdpx, write_training_csv
+from narratif.refi.qdpx import pseudonymise_spans
+from narratif.refi.common import guid
 from narratif.ingest import ingest_file
 from narratif.models import Analysis, Coding, TurningPoint
 from narratif.store import Store

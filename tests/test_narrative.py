@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from narratif import narrative, quantify
+from narratif.aggregate import narrative
+
+from narratif.aggregate import quantify
 from narratif.codebook import load_codebook
 
 from report_fixtures import build_store, cfpp_files, sample_files

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from narratif.ingest import ingest_file
-from narratif.nlp import mask_markup, parse_document
+from narratif.nlp.parse import mask_markup, parse_document
 
 
 def test_markdown_bold_does_not_glue_the_report_s_sentences(nlp, shared_dir):

@@ -46,7 +46,7 @@ def test_run_writes_store_tables_and_reports(first_run):
 
 
 def test_unchanged_rerun_does_no_work_and_changes_nothing(first_run, small_corpus):
-    from narratif import pipeline
+    from narratif.pipeline import steps as pipeline
 
     result, out = first_run
     before = _snapshot(out)
@@ -79,7 +79,7 @@ def test_transient_error_is_retried_and_a_failing_analysis_is_quarantined(small_
     """A flaky read succeeds on retry; a document whose analysis crashes is quarantined, the rest complete."""
     import errno
 
-    from narratif import pipeline
+    from narratif.pipeline import steps as pipeline
     from narratif.ingest import base
 
     calls = {"n": 0}

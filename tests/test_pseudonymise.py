@@ -103,7 +103,7 @@ def test_names_found_by_ner_are_replaced_although_the_analysis_pipeline_runs_wit
 def test_register_of_persons_attributes_are_pseudonymised(tmp_path, shared_dir):
     """With CFPP2000's metadata.csv as case attributes, a two-person file carries both names in
     ``personnes``, ``prénom``/``nom`` and a per-person ``birth_year``: none may reach a report."""
-    from narratif.attributes import load_attributes
+    from narratif.ingest.attributes import load_attributes
 
     cb = load_codebook(None)
     cfpp = shared_dir / "corpora" / "cfpp2000"

@@ -10,7 +10,8 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from narratif.codebook import CodebookError, load_codebook
-from narratif.export import export_qdc, read_qdc
+from narratif.codebook.qdc import read_qdc
+from narratif.refi import export_qdc
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 NS_CB = "urn:QDA-XML:codebook:1.0"

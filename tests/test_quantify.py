@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narratif import quantify
+from narratif.aggregate import quantify
 from narratif.codebook import load_codebook
 from narratif.store import Store
 
@@ -126,7 +126,7 @@ def test_polar_events_when_every_coded_segment_is_already_a_turning_point():
     """Regression: an empty boolean list used to select no *columns* (KeyError 'code')."""
     import pandas as pd
 
-    from narratif.quantify import polar_events
+    from narratif.aggregate.quantify import polar_events
 
     tps = pd.DataFrame({"doc_id": ["d"], "seg_id": [1], "sent_id": [3], "start": [10], "polarity": ["obstacle"],
                         "type": ["rupture"], "text": ["et là tout s'est arrêté"]})

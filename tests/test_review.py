@@ -10,11 +10,11 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from narratif.export import export_qdpx, read_qdpx
-from narratif.export.refi import guid
-from narratif.export.reviews import turning_point_reviews
+from narratif.refi import export_qdpx, read_qdpx
+from narratif.refi.common import guid
+from narratif.refi.reviews import turning_point_reviews
 from narratif.models import Sentence, TurningPoint, TurningPointReview
-from narratif.review import apply_reviews, reviews_digest, verdicts
+from narratif.turning_points.review import apply_reviews, reviews_digest, verdicts
 from narratif.store import Store
 
 from helpers import rewrite_qdpx
@@ -85,8 +85,8 @@ def test_the_latest_verdict_on_a_sentence_wins():
 
 
 def test_turning_point_codes_are_recognised_even_when_a_tool_drops_narratif_s_marks():
-    from narratif.export.refi import QdaCode, norm_guid
-    from narratif.export.reviews import _tp_type
+    from narratif.refi.common import QdaCode, norm_guid
+    from narratif.refi.reviews import _tp_type
 
     assert _tp_type(QdaCode(guid="x", name="Bascule", meta={"turning_point": "rupture"})) == "rupture"
     assert _tp_type(QdaCode(guid=norm_guid(guid("turning_point", "mobilite")), name="renommé")) == "mobilite"
@@ -95,7 +95,7 @@ def test_turning_point_codes_are_recognised_even_when_a_tool_drops_narratif_s_ma
 
 
 def test_offsets_map_back_across_changed_names_line_by_line():
-    from narratif.export.reviews import _OffsetMap
+    from narratif.refi.reviews import _OffsetMap
 
     stored = "Mira : je suis arrivée en 1952.\nENQ : et après ?\nMira : on a déménagé à Ivry."
     shown = "Personne 1 : je suis arrivée en 1952.\nENQ : et après ?\nPersonne 1 : on a déménagé à Ivry."
@@ -227,7 +227,7 @@ def test_a_pseudonymised_project_is_reviewed_on_the_stored_text(first_run, tmp_p
     with Store(out, read_only=True) as store:
         docs = store.documents(with_text=True)
         mira = docs[docs["path"].str.contains("Mira")].iloc[0]
-        stored = store.table("turning_points", "doc_id = ?", [mira["doc_id"]]).sort_values("sent_id")
+        stored = store.table("turning_points", doc_id=mira["doc_id"]).sort_values("sent_id")
     src = next(s for s in project.sources if s.guid == guid("source", mira["doc_id"]))
     assert src.text != mira["text"] and "Mira" not in src.text  # names differ, so do offsets
     df = project.codings_frame()
@@ -266,7 +266,7 @@ def test_nothing_is_rejected_when_the_store_changed_since_the_export(first_run, 
     with Store(out) as store:
         assert [r.change for r in turning_point_reviews(reviewed, store).reviews].count("rejected") == 1
         doc_id = store.documents().set_index("path").filter(like="peripities", axis=0)["doc_id"].iloc[0]
-        last = store.table("turning_points", "doc_id = ?", [doc_id])["sent_id"].max()
+        last = store.table("turning_points", doc_id=doc_id)["sent_id"].max()
         store.con.execute("DELETE FROM turning_points WHERE doc_id = ? AND sent_id = ?", [doc_id, int(last)])
         result = turning_point_reviews(reviewed, store)
     assert [r.change for r in result.reviews].count("rejected") == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from narratif.attributes import load_attributes
+from narratif.ingest.attributes import load_attributes
 from narratif.ingest import ingest_file, iter_input_files
 from narratif.models import DOCUMENT_KINDS
 

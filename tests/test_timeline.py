@@ -6,9 +6,9 @@ import pytest
 
 from narratif.ingest import ingest_file
 from narratif.models import TurningPoint
-from narratif.nlp import parse_document
-from narratif.temporal import decade_start, find_numbers, spoken_year, words_to_int
-from narratif.timeline import anchor_turning_points, extract_timeline, find_expressions, life_course
+from narratif.nlp.parse import parse_document
+from narratif.timeline.numbers import decade_start, find_numbers, spoken_year, words_to_int
+from narratif.timeline.expressions import anchor_turning_points, extract_timeline, find_expressions, life_course
 
 
 @pytest.mark.parametrize("words,value", [
@@ -93,7 +93,7 @@ def test_real_story_relative_resolution_and_anchoring(nlp, shared_dir):
 
 
 def test_orientation_of_real_sentences(nlp):
-    from narratif.timeline import orientation
+    from narratif.timeline.expressions import orientation
 
     doc = nlp("je suis arrivée à Paris en février. maintenant je travaille ici. demain je partirai.")
     assert [orientation(s) for s in doc.sents] == ["past", "present", "future"]
@@ -254,7 +254,7 @@ def test_review_cases(text, expected):
 
 def test_no_sentence_starts_inside_a_spoken_number(nlp):
     """The parser cut unpunctuated speech inside numbers (« en mille | neuf cent … »)."""
-    from narratif.nlp import keep_spoken_numbers_whole
+    from narratif.nlp.parse import keep_spoken_numbers_whole
 
     assert "narratif_spoken_numbers" in nlp.pipe_names
     doc = nlp("alors on est partis en soixante - trois vous êtes arrivée en mille neuf cent soixante et un "
@@ -298,7 +298,7 @@ def test_an_age_dates_only_the_narrators_life(text, year):
 def test_birth_year_belongs_to_the_narrator_it_names(nlp, shared_dir):
     """CFPP2000 « Mathilde Lelong … Marie-Louise Orsin »: two narrators, the other one talks most.
     Mathilde's birth year must not date Orsin's « à dix-huit ans »."""
-    from narratif.timeline import birth_year_of, birth_years_by_speaker
+    from narratif.timeline.expressions import birth_year_of, birth_years_by_speaker
 
     path = shared_dir / "corpora/cfpp2000/Mathilde_Lelong_F_85_Marie_Louise_Orsin_F_64_11e-v2.txt"
     named = ingest_file(path, {"prenom": "Mathilde", "nom": "Lelong", "birth_year": "1920"})
@@ -324,7 +324,7 @@ def test_birth_year_belongs_to_the_narrator_it_names(nlp, shared_dir):
 
 def _dated_turning_points(nlp, tmp_path, lines: list[str]):
     """Turning points of a small story (one ``Speaker : text`` line each), anchored on its timeline."""
-    from narratif.turning_points import detect_turning_points
+    from narratif.turning_points.detect import detect_turning_points
 
     path = tmp_path / "recit.txt"
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Turning-point typing adapted to a team's reviewed moments (``narratif.tp_adapt``)."""
+"""Turning-point typing adapted to a team's reviewed moments (``narratif.turning_points.adapt``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from narratif.export import export_qdpx
-from narratif.export.refi import guid
+from narratif.refi import export_qdpx
+from narratif.refi.common import guid
 from narratif.store import Store
-from narratif.tp_adapt import (MIN_EXAMPLES, adapt_model, adapt_to_reviews, load_team_model, review_examples,
+from narratif.turning_points.adapt import (MIN_EXAMPLES, adapt_model, adapt_to_reviews, load_team_model, review_examples,
                                team_model_digest, team_model_path)
-from narratif.tp_lexicon import TYPES
-from narratif.tp_model import TypeExamples, fit_typer, load_model, weights_hash
+from narratif.turning_points.lexicon import TYPES
+from narratif.turning_points.classifier import TypeExamples, fit_typer, load_model, weights_hash
 
 from helpers import rewrite_qdpx
 
@@ -89,7 +89,7 @@ def reviewed_project(shared_dir, tmp_path_factory):
 
 
 def test_review_adapts_typing_to_the_moments_the_team_typed(reviewed_project):
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     _, out, result = reviewed_project
     assert result.exit_code == 0, result.output
@@ -131,7 +131,7 @@ def test_runs_type_with_the_adapted_model_and_reanalyse_once(reviewed_project, s
 
 def test_too_few_typed_moments_leave_the_typing_as_it_is(reviewed_project, tmp_path):
     """Below the threshold nothing is written, and an adapted model already there stays."""
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     _, out, _ = reviewed_project
     path = team_model_path(out / "models")
@@ -147,7 +147,7 @@ def test_too_few_typed_moments_leave_the_typing_as_it_is(reviewed_project, tmp_p
 def test_a_later_rejection_removes_a_moment_from_the_examples(reviewed_project, tmp_path):
     """The examples follow the verdict in force, as runs do: a moment kept, then rejected in a
     later review, is no example of its type any more."""
-    from narratif.nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     _, out, _ = reviewed_project
     copy = tmp_path / "out"
@@ -188,7 +188,7 @@ def test_a_broken_adapted_model_never_stops_a_run(reviewed_project):
 def test_a_model_that_cannot_be_adapted_again_is_set_aside(reviewed_project, tmp_path):
     """No verdicts to adapt from (another store): the unusable file is set aside once, the
     shipped model types, and later runs do not try again."""
-    from narratif.tp_adapt import refresh_team_typing
+    from narratif.turning_points.adapt import refresh_team_typing
 
     _, out, _ = reviewed_project
     models = tmp_path / "models"

@@ -11,9 +11,9 @@ import pytest
 import spacy
 
 from narratif.ingest import ingest_file
-from narratif.nlp import parse_document
-from narratif.tp_model import MODEL_PATH, TurningPointModel, load_model, weights_hash
-from narratif.turning_points import (
+from narratif.nlp.parse import parse_document
+from narratif.turning_points.classifier import MODEL_PATH, TurningPointModel, load_model, weights_hash
+from narratif.turning_points.detect import (
     TYPES, TurningPointScorer, TurningPointSettings, detect_turning_points, past_share, settings_signature,
 )
 

@@ -30,9 +30,9 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "benchmarks")]
 
 import eval_turning_points as ev  # noqa: E402
 import train_turning_points as T  # noqa: E402
-from narratif.tp_features import doc_span  # noqa: E402
-from narratif.tp_lexicon import TYPES  # noqa: E402
-from narratif.tp_model import Selection  # noqa: E402
+from narratif.turning_points.features import doc_span  # noqa: E402
+from narratif.turning_points.lexicon import TYPES  # noqa: E402
+from narratif.turning_points.classifier import Selection  # noqa: E402
 
 SCALES = (0.7, 0.85, 1.0, 1.15, 1.3)
 

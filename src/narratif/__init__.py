@@ -1,10 +1,12 @@
 """narratif: quantified narrative analysis of French monographs and life stories."""
 
-__version__ = "0.1.0"
+from narratif._version import __version__
+
+__all__ = ["__version__", "run"]
 
 
 def run(*args, **kwargs):
     """Run the pipeline on files or folders; see :func:`narratif.api.run`."""
-    from .api import run as _run
+    from narratif.api import run as _run
 
     return _run(*args, **kwargs)

@@ -8,7 +8,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .pipeline import RunSettings, RunSummary
+from narratif.pipeline.steps import RunSettings, RunSummary
 
 
 class ConfigurationError(ValueError):
@@ -22,13 +22,13 @@ class Tables:
         self.out = Path(out)
 
     def names(self) -> list[str]:
-        from .store import Store
+        from narratif.store import Store
 
         with Store(self.out, read_only=True) as store:
             return store.tables()
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        from .store import Store
+        from narratif.store import Store
 
         with Store(self.out, read_only=True) as store:
             if name not in store.tables():
@@ -65,14 +65,14 @@ def check_configuration(inputs: Iterable[str | Path], settings: RunSettings) -> 
     if missing:
         raise ConfigurationError(f"input not found: {', '.join(missing)}")
     if settings.codebook is not None:
-        from .codebook import load_codebook
+        from narratif.codebook import load_codebook
 
         load_codebook(settings.codebook)  # raises CodebookError naming the file and field
     if settings.meta is not None:
         if not settings.meta.is_file():
             raise ConfigurationError(f"metadata sidecar not found: {settings.meta}")
-        from .attributes import load_attributes
-        from .ingest import iter_input_files
+        from narratif.ingest.attributes import load_attributes
+        from narratif.ingest import iter_input_files
 
         # raises AttributeFileError naming the file and row (missing key, duplicate, unknown file)
         load_attributes(settings.meta).validate(list(iter_input_files(inputs)))
@@ -88,14 +88,14 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
     settings = RunSettings(out=Path(out), meta=meta, codebook=codebook, topics=topics, refit_topics=refit_topics,
                            pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report)
     check_configuration(inputs, settings)
-    from .pipeline import run_lock
+    from narratif.pipeline.steps import run_lock
 
     with run_lock(settings.out, settings.wait_for_lock):
         pass  # refuse (or wait) at once if another run holds OUT; the flow takes the lock for real
-    from .orchestration import configure_prefect
+    from narratif.pipeline.prefect_env import configure_prefect
 
     configure_prefect(settings.out / ".prefect")
-    from flows.pipeline import run_pipeline
+    from narratif.pipeline.flow import run_pipeline
 
     flow = run_pipeline
     if dask:

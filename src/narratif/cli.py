@@ -66,8 +66,8 @@ def run(
     models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Fitted models (default OUT/models)."),
 ) -> None:
     """Ingest, code and analyse INPUT files; write the store, tables and reports to --out."""
-    from .api import ConfigurationError, run as run_api
-    from .pipeline import RunLockedError
+    from narratif.api import ConfigurationError, run as run_api
+    from narratif.pipeline.steps import RunLockedError
 
     try:
         result = run_api(inputs, out, meta=meta, codebook=codebook, topics=not no_topics,
@@ -90,10 +90,10 @@ def topics(
     models_dir: Optional[Path] = typer.Option(None, "--models-dir"),
 ) -> None:
     """(Re)compute topics from the store without re-analysing documents."""
-    from .codebook import load_codebook
-    from .pipeline import run_lock
-    from .store import Store
-    from .topics import update_topics
+    from narratif.codebook import load_codebook
+    from narratif.pipeline.steps import run_lock
+    from narratif.store import Store
+    from narratif.topics import update_topics
 
     if not (out / "narratif.duckdb").exists():
         _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
@@ -115,7 +115,7 @@ def serve(
     name: str = typer.Option("nightly", "--name", help="Deployment name."),
 ) -> None:
     """Serve a scheduled deployment that processes what is new in --watch (Prefect serve)."""
-    from .scheduling import serve_watch
+    from narratif.pipeline.serve import serve_watch
 
     if not watch.is_dir():
         _fail(f"--watch must be an existing folder: {watch}")
@@ -132,7 +132,7 @@ def code(
     models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Where `narratif train` saved its model."),
 ) -> None:
     """Print the codes applied to a text (or file), with their score and evidence."""
-    from .coding import code_text
+    from narratif.coding import code_text
 
     try:
         df = code_text(text, codebook=codebook, models_dir=models_dir)  # a path or the text itself
@@ -157,9 +157,9 @@ def turning_points(
                              "text) instead of a table."),
 ) -> None:
     """Print the turning points of each file with their line, type, year and evidence (no store written)."""
-    from .ingest import iter_input_files
-    from .nlp import load_nlp
-    from .turning_points import story_turning_points
+    from narratif.ingest import iter_input_files
+    from narratif.nlp.parse import load_nlp
+    from narratif.turning_points.detect import story_turning_points
 
     nlp = load_nlp()
     files = list(iter_input_files(inputs))
@@ -202,8 +202,8 @@ def train(
     """Fit the coding classifier on a team's validated codings; later runs use it."""
     import tempfile
 
-    from .codebook import load_codebook
-    from .coding import train_classifier
+    from narratif.codebook import load_codebook
+    from narratif.coding import train_classifier
 
     if not codings.is_file():
         _fail(f"no such file: {codings}")
@@ -212,7 +212,7 @@ def train(
     target = models_dir or out / "models"
     try:
         if codings.suffix.lower() == ".qdpx":
-            from .export import write_training_csv
+            from narratif.refi import write_training_csv
 
             with tempfile.TemporaryDirectory() as tmp:
                 csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline)
@@ -235,10 +235,10 @@ def review(
 ) -> None:
     """Record analysts' verdicts on turning points; every later run applies them, and types
     turning points with a classifier adapted to the moments they kept, retyped or added."""
-    from .export import RefiError
-    from .export.reviews import turning_point_reviews
-    from .store import Store, StoreLockedError
-    from .tp_adapt import adapt_to_reviews
+    from narratif.refi import RefiError
+    from narratif.refi.reviews import turning_point_reviews
+    from narratif.store import Store, StoreLockedError
+    from narratif.turning_points.adapt import adapt_to_reviews
 
     if not reviewed.is_file():
         _fail(f"no such file: {reviewed}")
@@ -282,7 +282,7 @@ def export_qdpx_cmd(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or REFI-QDA .qdc)."),
 ) -> None:
     """Write codings, turning points, cases and topics as a REFI-QDA project."""
-    from .export import RefiError, export_qdpx
+    from narratif.refi import RefiError, export_qdpx
 
     if not (out / "narratif.duckdb").is_file():
         _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
@@ -301,7 +301,7 @@ def export_qdc_cmd(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (.yaml or REFI-QDA .qdc)."),
 ) -> None:
     """Write the codebook as a REFI-QDA codebook."""
-    from .export import export_qdc
+    from narratif.refi import export_qdc
 
     if target.suffix.lower() != ".qdc":
         _fail(f"the codebook file must end in .qdc: {target}")

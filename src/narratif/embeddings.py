@@ -154,7 +154,7 @@ def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBa
         return spec
     if spec in (None, "spacy", "spacy-vectors"):
         if nlp is None:
-            from .nlp import load_nlp
+            from narratif.nlp.parse import load_nlp
 
             nlp = load_nlp()
         return SpacyVectors(nlp)
@@ -162,7 +162,7 @@ def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBa
         return LsaVectors()
     if spec in ("sif", "sif-vectors"):
         if nlp is None:
-            from .nlp import load_nlp
+            from narratif.nlp.parse import load_nlp
 
             nlp = load_nlp()
         return SifVectors(nlp)

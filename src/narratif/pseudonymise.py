@@ -263,8 +263,7 @@ class Pseudonymiser:
         """
         docs = store.documents(status=None)
         names: set[str] = set()
-        speakers = store.con.execute("SELECT DISTINCT speaker FROM segments WHERE speaker IS NOT NULL").fetchall()
-        names.update(r[0] for r in speakers)
+        names.update(store.speakers())
         for path in docs["path"].dropna():
             names.update(names_in_file_name(path))
         name_cols = [c for c in docs.columns if c in NAME_COLUMNS]
@@ -280,7 +279,7 @@ class Pseudonymiser:
         mapping_path = Path(store.out_dir) / MAPPING_FILE
         mapping = json.loads(mapping_path.read_text(encoding="utf-8")) if mapping_path.is_file() else None
         if nlp == "auto":
-            from .nlp import load_nlp
+            from narratif.nlp.parse import load_nlp
 
             nlp = load_nlp()
         documents = {d: (p, k) for d, p, k in zip(docs["doc_id"], docs["path"], docs["kind"])}

@@ -8,6 +8,7 @@ content changed replaces the rows of its previous version.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from typing import Any, Iterable
 import duckdb
 import pandas as pd
 
-from .models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint, TurningPointReview
+from narratif.models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint, TurningPointReview
 
 DB_NAME = "narratif.duckdb"
 TABLES_DIR = "tables"
@@ -128,6 +129,17 @@ class Store:
     def __exit__(self, *exc):
         self.close()
 
+    @contextlib.contextmanager
+    def _transaction(self):
+        """All statements inside commit together or not at all."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     def attribute_columns(self) -> list[str]:
         cols = [r[0] for r in self.con.execute("SELECT column_name FROM information_schema.columns "
                                                "WHERE table_name='documents' ORDER BY ordinal_position").fetchall()]
@@ -146,9 +158,7 @@ class Store:
                        *, replaces: Iterable[str] = ()) -> None:
         """Replace everything stored for ``doc`` (and the older versions it ``replaces``) atomically."""
         attrs = {attribute_column(k): (None if v is None else str(v)) for k, v in doc.attributes.items()}
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction() as con:
             existing = set(self.attribute_columns())
             for col in attrs:
                 if col not in existing:
@@ -171,10 +181,6 @@ class Store:
                 self._insert_records("codings", analysis.codings)
                 self._insert_records("turning_points", analysis.turning_points)
                 self._insert_records("timeline", analysis.timeline)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def _delete(self, doc_id: str) -> None:
         self.con.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
@@ -199,17 +205,11 @@ class Store:
         """
         if not reviews:
             return
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction() as con:
             for r in reviews:
                 con.execute('DELETE FROM turning_point_reviews WHERE doc_id = ? AND start = ? AND "end" = ?',
                             [r.doc_id, r.start, r.end])
             self._insert_records("turning_point_reviews", reviews)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def reviews(self) -> list[TurningPointReview]:
         """Every recorded verdict (none on a store from before reviews)."""
@@ -221,12 +221,35 @@ class Store:
         return [TurningPointReview(*row) for row in rows]
 
     # -- whole tables (corpus-level stages) ---------------------------------------------
-    def table(self, name: str, where: str | None = None, params: list | None = None) -> pd.DataFrame:
-        """A stored table as a DataFrame (``where`` is a SQL predicate with ``?`` params)."""
-        if not _IDENT_RE.match(name):
-            raise ValueError(f"bad table name {name!r}")
+    def table(self, name: str, **equals: Any) -> pd.DataFrame:
+        """A stored table as a DataFrame, optionally only the rows whose columns equal
+        the given values (``store.table("sentences", doc_id=d)``)."""
+        if not _IDENT_RE.match(name) or any(not _IDENT_RE.match(c) for c in equals):
+            raise ValueError(f"bad table or column name in {name!r} {list(equals)}")
+        where = " AND ".join(f'"{c}" = ?' for c in equals)
         sql = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "")
-        return self.con.execute(sql, params or []).df()
+        return self.con.execute(sql, list(equals.values())).df()
+
+    def narrated_segments(self) -> pd.DataFrame:
+        """Segments of ok documents that are not interviewer turns, in stable order (topics' corpus)."""
+        if not self.has_table("segments"):
+            return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role"])
+        return self.con.execute(
+            """SELECT s.doc_id, s.seg_id, s.text, s.role FROM segments s JOIN documents d USING (doc_id)
+               WHERE d.status = 'ok' AND coalesce(s.role, '') <> 'interviewer'
+               ORDER BY s.doc_id, s.seg_id"""
+        ).df()
+
+    def speakers(self) -> list[str]:
+        """Every speaker name stored on a segment."""
+        rows = self.con.execute("SELECT DISTINCT speaker FROM segments WHERE speaker IS NOT NULL").fetchall()
+        return [r[0] for r in rows]
+
+    def document_outcomes(self, doc_ids: list[str]) -> list[tuple[str, str, str | None, int | None]]:
+        """(path, status, error, n_words) of the given documents."""
+        return self.con.execute(
+            "SELECT path, status, error, n_words FROM documents WHERE doc_id IN (SELECT unnest(?))", [doc_ids]
+        ).fetchall()
 
     def documents(self, *, with_text: bool = False, status: str | None = "ok") -> pd.DataFrame:
         cols = "*" if with_text else "* EXCLUDE (text)"
@@ -258,15 +281,10 @@ class Store:
         if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in _RECORD_TYPES \
                 or name in ("documents", "runs"):
             raise ValueError(f"{name!r} is not a derived table name")
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.register("_df", df)
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _df")
-            self.con.unregister("_df")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        with self._transaction() as con:
+            con.register("_df", df)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _df")
+            con.unregister("_df")
 
     def get_meta(self, key: str) -> str | None:
         """A small key/value memo kept with the store (e.g. analysis signatures)."""

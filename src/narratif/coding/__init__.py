@@ -6,10 +6,10 @@ classifier from validated codings; ``code_text`` is the quick check behind
 ``narratif code``.
 """
 
-from .classifier import CodeClassifier, code_features, read_codings_csv
-from .coder import CoderSettings, SegmentCoder, build_coder, code_text, train_classifier
-from .lexicon import LexiconMatcher
-from .semantic import SemanticScorer
+from narratif.coding.classifier import CodeClassifier, code_features, read_codings_csv
+from narratif.coding.coder import CoderSettings, SegmentCoder, build_coder, code_text, train_classifier
+from narratif.coding.lexicon import LexiconMatcher
+from narratif.coding.semantic import SemanticScorer
 
 __all__ = [
     "CodeClassifier", "CoderSettings", "LexiconMatcher", "SegmentCoder", "SemanticScorer",

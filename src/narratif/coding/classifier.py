@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..codebook import Codebook
+from narratif.codebook import Codebook
 
 #: label of "none of this category's codes"
 NONE = "__none__"

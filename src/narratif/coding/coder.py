@@ -23,13 +23,13 @@ import pandas as pd
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..codebook import Codebook, load_codebook
-from ..embeddings import EmbeddingBackend, select_backend
-from ..models import Coding
-from ..nlp import ParsedSegment, analysed
-from . import classifier as clf
-from .lexicon import LexiconMatcher
-from .semantic import SemanticScorer
+from narratif.codebook import Codebook, load_codebook
+from narratif.embeddings import EmbeddingBackend, select_backend
+from narratif.models import Coding
+from narratif.nlp.parse import ParsedSegment, analysed
+from narratif.coding import classifier as clf
+from narratif.coding.lexicon import LexiconMatcher
+from narratif.coding.semantic import SemanticScorer
 
 log = logging.getLogger(__name__)
 METHODS = ("lexicon", "semantic", "classifier")
@@ -182,7 +182,7 @@ def train_classifier(codings_csv: str | Path, *, codebook: Codebook | None = Non
                      backend: EmbeddingBackend | str | None = None, models_dir: Path = Path("models"),
                      include_codebook_examples: bool = True) -> Path:
     """Fit the per-category classifiers on validated codings (plus the codebook's examples) and save them."""
-    from ..nlp import load_nlp
+    from narratif.nlp.parse import load_nlp
 
     codebook = codebook or load_codebook()
     nlp = nlp or load_nlp()
@@ -219,10 +219,10 @@ def code_text(text_or_path: str | Path, *, codebook: Codebook | str | Path | Non
               nlp: Language | None = None, models_dir: Path | None = None,
               coder: SegmentCoder | None = None) -> pd.DataFrame:
     """Code a text (or a file) for a quick check: one row per applied code, best first per segment."""
-    from ..ingest import ingest_file, structure
-    from ..ingest.base import Extracted
-    from ..models import Document
-    from ..nlp import load_nlp, parse_document
+    from narratif.ingest import ingest_file, structure
+    from narratif.ingest.base import Extracted
+    from narratif.models import Document
+    from narratif.nlp.parse import load_nlp, parse_document
 
     if coder is None:
         book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)

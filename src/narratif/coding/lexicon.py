@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from ..codebook import Codebook
+from narratif.codebook import Codebook
 
 #: tokens that negate what follows them within a few tokens
 NEGATORS = frozenset({"pas", "ne", "n'", "n’", "jamais", "aucun", "aucune", "sans", "ni", "nul", "nulle"})

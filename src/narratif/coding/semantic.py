@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codebook import Codebook
-from ..embeddings import EmbeddingBackend
+from narratif.codebook import Codebook
+from narratif.embeddings import EmbeddingBackend
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..models import STATUS_QUARANTINED, Document, Segment
-from .base import Block, Extracted, QuarantineError, Turn, reader_for, register_reader, supported_suffixes
-from .transcript import fold_name, assign_roles, detect_turns
+from narratif.models import STATUS_QUARANTINED, Document, Segment
+from narratif.ingest.base import Block, Extracted, QuarantineError, Turn, reader_for, register_reader, supported_suffixes
+from narratif.ingest.transcript import fold_name, assign_roles, detect_turns
 
 # Import readers so they register themselves.
-from . import text as _text  # noqa: F401
+from narratif.ingest import text as _text  # noqa: F401
 
 for _mod in ("pdf", "office", "textgrid"):
     try:  # readers written in their own modules; a missing optional one must not break the rest
@@ -243,7 +243,7 @@ def ingest_file(path: str | os.PathLike, attributes: dict[str, Any] | None = Non
         ex = found[1](path)
         if not ex.text.strip():
             raise QuarantineError("empty", f"{path.name}: no text could be extracted")
-        from ..attributes import speaker_roles
+        from narratif.ingest.attributes import speaker_roles
 
         kind, segments = structure(doc_id, ex, fmt, roles=speaker_roles(attributes), file_stem=path.stem)
         if not segments:

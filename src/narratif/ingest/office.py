@@ -14,7 +14,7 @@ import posixpath
 import zipfile
 from pathlib import Path
 
-from .base import Block, Extracted, QuarantineError, register_reader
+from narratif.ingest.base import Block, Extracted, QuarantineError, register_reader
 
 #: Limits for archives from untrusted sources.
 MAX_MEMBERS = 5000

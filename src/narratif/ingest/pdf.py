@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from .base import Block, Extracted, QuarantineError, register_reader
+from narratif.ingest.base import Block, Extracted, QuarantineError, register_reader
 
 __all__ = ["read_pdf", "PdfLine", "Dehyphenator", "order_page", "remove_furniture", "layout_paragraphs"]
 

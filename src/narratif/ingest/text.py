@@ -11,7 +11,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from .base import Extracted, QuarantineError, register_reader
+from narratif.ingest.base import Extracted, QuarantineError, register_reader
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),

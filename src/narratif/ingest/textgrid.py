@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Extracted, QuarantineError, Turn, register_reader
-from .text import decode_bytes
-from .transcript import role_of, speaker_name
+from narratif.ingest.base import Extracted, QuarantineError, Turn, register_reader
+from narratif.ingest.text import decode_bytes
+from narratif.ingest.transcript import role_of, speaker_name
 
 _TOKEN_RE = re.compile(
     r"""

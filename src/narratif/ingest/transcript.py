@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from typing import Iterable
 
-from .base import Turn
+from narratif.ingest.base import Turn
 
 _TURN_RE = re.compile(
     r"""^[ \t]*

@@ -1,7 +1,7 @@
 """Reports of a run: ``report.html``, ``summary.md``, ``analysis.xlsx`` and a history snapshot.
 
-``write_reports`` computes every aggregate table once (``narratif.quantify`` and
-``narratif.narrative``), stores them as derived tables, then renders the three
+``write_reports`` computes every aggregate table once (``narratif.aggregate.quantify`` and
+``narratif.aggregate.narrative``), stores them as derived tables, then renders the three
 outputs from the same (optionally pseudonymised) tables, so the figures a reader
 sees in the HTML, the summary and the spreadsheet are always the same numbers.
 """
@@ -81,8 +81,8 @@ def snapshot_of(documents: pd.DataFrame, tables: dict[str, pd.DataFrame], topics
 def _review_counts(store, tps: pd.DataFrame, docs: pd.DataFrame) -> dict[str, int]:
     """How many of the turning points shown an analyst confirmed (accepted, retyped or added)
     and how many proposals analysts rejected, for the documents reported."""
-    from ..review import REJECT, REVIEW_MARK
-    from ..tp_model import TEAM_TYPING
+    from narratif.turning_points.review import REJECT, REVIEW_MARK
+    from narratif.turning_points.classifier import TEAM_TYPING
 
     ev = tps["evidence"].fillna("") if not tps.empty else pd.Series([], dtype=str)
     shown = set(docs["doc_id"]) if not docs.empty else set()
@@ -97,7 +97,8 @@ def _review_counts(store, tps: pd.DataFrame, docs: pd.DataFrame) -> dict[str, in
 def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
             ) -> tuple[ReportData, dict[str, pd.DataFrame]]:
     """Compute all tables; return the render data and the raw tables (for the store)."""
-    from .. import narrative, quantify
+    from narratif.aggregate import narrative
+    from narratif.aggregate import quantify
 
     inputs = quantify.load_inputs(store, codebook)
     docs = inputs["documents"]
@@ -145,9 +146,9 @@ def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
 
 def write_reports(store, out_dir: Path, *, codebook, pseudonymise: bool = False) -> dict[str, Path]:
     """Compute aggregates, store them as tables, and write the HTML, Markdown and XLSX reports."""
-    from .html import write_html
-    from .summary import write_summary
-    from .xlsx import write_xlsx
+    from narratif.report.html import write_html
+    from narratif.report.summary import write_summary
+    from narratif.report.xlsx import write_xlsx
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
@@ -161,7 +162,7 @@ def write_reports(store, out_dir: Path, *, codebook, pseudonymise: bool = False)
             previous = None  # a damaged snapshot only loses the comparison
     pseudo = None
     if pseudonymise:
-        from ..pseudonymise import Pseudonymiser
+        from narratif.pseudonymise import Pseudonymiser
 
         pseudo = Pseudonymiser.from_store(store)
     data, tables = collect(store, codebook=codebook, pseudonymiser=pseudo, previous=previous)

@@ -11,7 +11,7 @@ import plotly.io as pio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..narrative import MIAOU
+from narratif.aggregate.narrative import MIAOU
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"

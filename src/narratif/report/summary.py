@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..narrative import MIAOU
+from narratif.aggregate.narrative import MIAOU
 
 #: A theme's share "moved notably" when it changed by at least this many percentage points...
 SHARE_POINTS = 2.0

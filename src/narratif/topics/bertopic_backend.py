@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._numba_cache import import_umap_with_cache
+from narratif.topics._numba_cache import import_umap_with_cache
 
 import_umap_with_cache()
 
@@ -26,9 +26,9 @@ from bertopic.backend import BaseEmbedder  # noqa: E402
 from bertopic.representation import MaximalMarginalRelevance  # noqa: E402
 from bertopic.vectorizers import ClassTfidfTransformer  # noqa: E402
 
-from ..embeddings import EmbeddingBackend
-from ._base import OUTLIER, TopicSettings
-from .vocabulary import build_vectorizer, segment_vocabulary
+from narratif.embeddings import EmbeddingBackend
+from narratif.topics._base import OUTLIER, TopicSettings
+from narratif.topics.vocabulary import build_vectorizer, segment_vocabulary
 
 CLUSTER, NEAREST, GUIDED = "cluster", "nearest", "guided"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..embeddings import EmbeddingBackend, text_key
-from ..store import Store
+from narratif.embeddings import EmbeddingBackend, text_key
+from narratif.store import Store
 
 _WORD_RE = re.compile(r"\w+")
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
@@ -26,14 +26,8 @@ def word_count(text: str) -> int:
 
 def load_segments(store: Store, *, min_assign_words: int) -> pd.DataFrame:
     """Non-interviewer segments of ok documents long enough to carry a topic, in stable order."""
-    if not store.has_table("segments"):
-        return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role", "n_words", "n_content"])
-    seg = store.con.execute(
-        """SELECT s.doc_id, s.seg_id, s.text, s.role FROM segments s JOIN documents d USING (doc_id)
-           WHERE d.status = 'ok' AND coalesce(s.role, '') <> 'interviewer'
-           ORDER BY s.doc_id, s.seg_id"""
-    ).df()
-    from .vocabulary import content_word_count
+    seg = store.narrated_segments()
+    from narratif.topics.vocabulary import content_word_count
 
     seg["n_words"] = [word_count(t) for t in seg["text"]]
     seg["n_content"] = [content_word_count(t) for t in seg["text"]]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embeddings import EmbeddingBackend
-from ._base import TopicSettings
-from .bertopic_backend import BackendEmbedder, SegmentTopicModel
+from narratif.embeddings import EmbeddingBackend
+from narratif.topics._base import TopicSettings
+from narratif.topics.bertopic_backend import BackendEmbedder, SegmentTopicModel
 
 MODEL_FILE = "bertopic.pkl"
 STATE_FILE = "state.npz"
@@ -47,7 +47,7 @@ def topics_dir(models_dir: Path) -> Path:
 def save(models_dir: Path, model: SegmentTopicModel, *, id_map: dict[int, int], next_id: int,
          backend: EmbeddingBackend, settings: TopicSettings, n_fitted: int) -> Path:
     """Write model, state and manifest into a fresh folder, then swap it in."""
-    from ._numba_cache import import_umap_with_cache
+    from narratif.topics._numba_cache import import_umap_with_cache
 
     import_umap_with_cache()
     import bertopic
@@ -107,7 +107,7 @@ def restore_backend(models_dir: Path, backend: EmbeddingBackend) -> bool:
 
 def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -> SavedTopics | None:
     """The saved model if it was fitted with this backend and these fit settings, else None."""
-    from ._numba_cache import import_umap_with_cache
+    from narratif.topics._numba_cache import import_umap_with_cache
 
     import_umap_with_cache()
     from bertopic import BERTopic
@@ -133,8 +133,8 @@ def load(models_dir: Path, backend: EmbeddingBackend, settings: TopicSettings) -
 
 def previous_profile(models_dir: Path):
     """The saved topics as a :class:`~.stable_ids.TopicProfile` (stable ids), or None."""
-    from .bertopic_backend import unit_rows
-    from .stable_ids import TopicProfile
+    from narratif.topics.bertopic_backend import unit_rows
+    from narratif.topics.stable_ids import TopicProfile
 
     manifest = read_manifest(models_dir)
     state_path = topics_dir(models_dir) / STATE_FILE

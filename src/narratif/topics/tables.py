@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
+from narratif.topics._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
                     TOPICS_OVER_TIME_COLUMNS, empty_table)
 
 #: Attribute names read as the date of the material (not of birth).

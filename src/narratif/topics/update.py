@@ -16,18 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embeddings import EmbeddingBackend, select_backend
-from ..store import Store
-from . import persist
-from ._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
+from narratif.embeddings import EmbeddingBackend, select_backend
+from narratif.store import Store
+from narratif.topics import persist
+from narratif.topics._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
                     TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
-from .bertopic_backend import SegmentTopicModel
-from .corpus import EmbeddingCache, embed_segments, load_segments, narrative_windows
-from .linking import code_profile, link_topics, seed_words
-from .stable_ids import TopicProfile, match_ids
-from .tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
+from narratif.topics.bertopic_backend import SegmentTopicModel
+from narratif.topics.corpus import EmbeddingCache, embed_segments, load_segments, narrative_windows
+from narratif.topics.linking import code_profile, link_topics, seed_words
+from narratif.topics.stable_ids import TopicProfile, match_ids
+from narratif.topics.tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
                      topics_table)
-from .vocabulary import french_stop_words, lemmatise, strip_markup
+from narratif.topics.vocabulary import french_stop_words, lemmatise, strip_markup
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ TABLES = ("topics", "segment_topics", "topics_by_attribute", "topics_over_time")
 
 def _default_codebook():
     try:
-        from ..codebook import load_codebook
+        from narratif.codebook import load_codebook
     except ImportError:  # codebook module not available: topics are simply not linked
         return None
     return load_codebook(None)
@@ -50,7 +50,7 @@ def _term_docs(texts: list[str], settings: TopicSettings, backend: EmbeddingBack
         return cleaned
     nlp = getattr(backend, "nlp", None)
     if nlp is None:
-        from ..nlp import load_nlp
+        from narratif.nlp.parse import load_nlp
 
         nlp = load_nlp()
     return lemmatise(cleaned, nlp)

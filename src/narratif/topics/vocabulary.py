@@ -13,7 +13,7 @@ from typing import Sequence
 
 from sklearn.feature_extraction.text import CountVectorizer
 
-from ..embeddings import SPOKEN_FILLERS  # shared with the SIF embedder
+from narratif.embeddings import SPOKEN_FILLERS  # shared with the SIF embedder
 
 #: Transcription markup ("[pause]", "[rire de Julie]", "{suite de syllabes incompréhensibles}").
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,60}\]|\{[^}\n]{1,60}\}")

@@ -17,7 +17,7 @@ import json
 from dataclasses import replace
 from typing import Callable, Iterable
 
-from .models import Sentence, TurningPoint, TurningPointReview
+from narratif.models import Sentence, TurningPoint, TurningPointReview
 
 KEEP, REJECT = "keep", "reject"
 CHANGES = ("accepted", "retyped", "added", "rejected")
@@ -114,7 +114,7 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
     Verdicts given on an earlier version of the file apply to the sentences whose words
     are unchanged; the others are ignored.
     """
-    from .turning_points import TurningPointScorer
+    from narratif.turning_points.detect import TurningPointScorer
 
     turning_points = list(turning_points)
     if not sentences:

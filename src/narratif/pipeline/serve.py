@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .orchestration import configure_prefect
+from narratif.pipeline.prefect_env import configure_prefect
 
 
 def _free_port() -> int:
@@ -81,6 +81,6 @@ def serve_watch(watch: Path, out: Path, *, cron: str | None = None, interval: fl
             os.environ["PREFECT_API_URL"] = url
             print(f"narratif: local Prefect server at {url.removesuffix('/api')} (log: {home / 'server.log'})",
                   flush=True)
-        from flows.watch import watch_folder
+        from narratif.pipeline.watch import watch_folder
 
         watch_folder.serve(name=name, parameters=params, **kwargs)

@@ -53,7 +53,7 @@ def _band(value: int | None, bands) -> str | None:
 
 def prepare_documents(documents: pd.DataFrame) -> pd.DataFrame:
     """Documents with a readable ``label``, ``birth_year_`` and derived ``tranche_age``."""
-    from .timeline import birth_year_of
+    from narratif.timeline.expressions import birth_year_of
 
     docs = documents.copy()
     if docs.empty:

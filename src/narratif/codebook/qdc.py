@@ -1,10 +1,8 @@
-"""REFI-QDA codebooks (.qdc): write narratif's codebook, read the teams' codebooks back.
+"""REFI-QDA codebooks (.qdc) read back into a :class:`Codebook`.
 
-A ``.qdc`` is one XML document, ``<CodeBook xmlns="urn:QDA-XML:codebook:1.0">``
-holding ``<Codes>``, the same code elements a ``.qdpx`` project carries. Reading
-keeps names, colours, descriptions and hierarchy; top-level codes of foreign
-codebooks become themes, and turning-point types (narratif's own group) are left
-out because they are not codebook codes.
+Reading keeps names, colours, descriptions and hierarchy; top-level codes of foreign
+codebooks become themes, and turning-point types (narratif's own group) are left out
+because they are not codebook codes. Writing a .qdc is :mod:`narratif.refi.qdc`.
 """
 
 from __future__ import annotations
@@ -12,31 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from lxml import etree
-
-from ..codebook import Codebook, CodebookError, load_codebook, parse_codebook
-from .refi import (
-    NS_CODEBOOK, ORIGIN, QdaCode, RefiError, assign_ids, atomic_write, child, codes_from_xml, codes_to_xml,
-    codebook_codes, local, parse_xml, slugify,
-)
+from narratif.codebook.schema import Codebook, CodebookError, parse_codebook
+from narratif.refi.common import QdaCode, RefiError, assign_ids, child, codes_from_xml, local, parse_xml, slugify
 
 MAX_QDC_BYTES = 64 * 1024 * 1024
 _VOCABULARY = ("keywords", "strong_keywords", "exclusions", "examples")
-
-
-def codebook_xml(codebook: Codebook) -> etree._Element:
-    root = etree.Element(f"{{{NS_CODEBOOK}}}CodeBook", {"origin": ORIGIN}, nsmap={None: NS_CODEBOOK})
-    codes = etree.SubElement(root, f"{{{NS_CODEBOOK}}}Codes")
-    codes_to_xml(codes, codebook_codes(codebook), NS_CODEBOOK)
-    return root
-
-
-def export_qdc(codebook: Codebook | str | Path | None, target: str | Path) -> Path:
-    """Write ``codebook`` (a Codebook, a codebook file, or None for the default) as a .qdc."""
-    if not isinstance(codebook, Codebook):
-        codebook = load_codebook(codebook)
-    data = etree.tostring(codebook_xml(codebook), xml_declaration=True, encoding="utf-8", pretty_print=True)
-    return atomic_write(target, lambda tmp: tmp.write_bytes(data))
 
 
 def _code_dict(code: QdaCode, ids: dict[str, str]) -> dict | None:

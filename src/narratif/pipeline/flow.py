@@ -16,10 +16,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from narratif import pipeline as P
-from narratif.review import ReviewIndex
+from narratif.pipeline import steps as P
+from narratif.turning_points.review import ReviewIndex
 from narratif.store import Store
-from narratif.tp_adapt import refresh_team_typing
+from narratif.turning_points.adapt import refresh_team_typing
 
 
 @task(name="plan-inputs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)

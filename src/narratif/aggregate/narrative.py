@@ -306,7 +306,7 @@ def collective_divergences(ctimeline: pd.DataFrame, *, period_years: int = 5, ma
 def compute_all(store, codebook=None, *, inputs: dict[str, pd.DataFrame] | None = None,
                 group: str = "collectif") -> dict[str, pd.DataFrame]:
     """MIAOU grid and collective-narrative tables, keyed by their table name."""
-    from .quantify import group_attributes, load_inputs
+    from narratif.aggregate.quantify import group_attributes, load_inputs
 
     x = inputs or load_inputs(store, codebook)
     docs, coded, tps = x["documents"], x["coded"], x["turning_points"]

@@ -20,15 +20,16 @@ from pathlib import Path
 import numpy as np
 from spacy.tokens import Span
 
-from .tp_lexicon import TYPES
-from .tp_features import DENSE_NAMES, N_DENSE, VECTOR_DIM, SentenceRows, doc_span, document_matrix
+from narratif._paths import DATA_DIR
+from narratif.turning_points.lexicon import TYPES
+from narratif.turning_points.features import DENSE_NAMES, N_DENSE, VECTOR_DIM, SentenceRows, doc_span, document_matrix
 
-MODEL_PATH = Path(__file__).with_name("data") / "tp_model.json"
+MODEL_PATH = DATA_DIR / "tp_model.json"
 #: The examples the shipped type classifier was fitted on, written beside it by the training
 #: script: a team's reviewed moments are added to them to refit typing (``tp_adapt``).
-TYPE_EXAMPLES_PATH = Path(__file__).with_name("data") / "tp_type_examples.npz"
+TYPE_EXAMPLES_PATH = DATA_DIR / "tp_type_examples.npz"
 FORMAT_VERSION = 1
-#: How a turning point typed by a team-adapted classifier (``narratif.tp_adapt``) says so in its evidence.
+#: How a turning point typed by a team-adapted classifier (``narratif.turning_points.adapt``) says so in its evidence.
 TEAM_TYPING = "team-adapted type"
 
 #: Rule-derived columns appended to the dense cues (the hand-written scorer as a feature).
@@ -209,7 +210,7 @@ class TurningPointModel:
         for part in ("ranker", "typer"):
             lm = d.get(part)
             if lm and lm["feature_names"][:len(FEATURE_NAMES)] != FEATURE_NAMES[:len(lm["feature_names"])]:
-                raise ValueError(f"{part}: feature names differ from narratif.tp_model.FEATURE_NAMES; retrain")
+                raise ValueError(f"{part}: feature names differ from narratif.turning_points.classifier.FEATURE_NAMES; retrain")
         sel = dict(d.get("selection") or {})
         if sel.get("threshold") is None:
             sel["threshold"] = -math.inf
@@ -285,7 +286,7 @@ class TypeExamples:
     def load(cls, path: Path = TYPE_EXAMPLES_PATH) -> "TypeExamples":
         with np.load(path, allow_pickle=False) as z:
             if list(z["feature_names"]) != FEATURE_NAMES:
-                raise ValueError(f"{path}: feature names differ from narratif.tp_model.FEATURE_NAMES; retrain")
+                raise ValueError(f"{path}: feature names differ from narratif.turning_points.classifier.FEATURE_NAMES; retrain")
             return cls(z["dense"].astype(np.float64), z["vectors"].astype(np.float64), z["labels"].astype(object))
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .qdpx import QdpxProject, read_qdpx
-from .refi import guid
+from narratif.refi.qdpx import QdpxProject, read_qdpx
+from narratif.refi.common import guid
 
 TRAINING_COLUMNS = ["text", "code", "accepted"]
 
@@ -31,7 +31,7 @@ def _baseline(baseline: str | Path) -> pd.DataFrame:
     """What narratif proposed: (source, start, end, code_id, text) of the original export or store."""
     p = Path(baseline)
     if p.is_dir():
-        from ..store import Store
+        from narratif.store import Store
 
         with Store(p, read_only=True) as store:
             seg = store.table("segments")

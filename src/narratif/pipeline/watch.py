@@ -6,9 +6,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from narratif.pipeline import RunSettings
+from narratif.pipeline.steps import RunSettings
 
-from .pipeline import run_pipeline
+from narratif.pipeline.flow import run_pipeline
 
 
 @flow(name="narratif-watch", log_prints=True)

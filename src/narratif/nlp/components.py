@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import extensions
+from narratif.nlp import extensions
 
 extensions.set_extensions()
 
-from . import timeline, turning_points  # noqa: E402,F401  (their factories register on import)
+from narratif.timeline import expressions  # noqa: E402,F401  (their factories register on import)

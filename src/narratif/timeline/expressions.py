@@ -18,9 +18,9 @@ from typing import Iterable
 
 from spacy.tokens import Span
 
-from .ingest.transcript import fold_name
-from .models import Document, TimeExpression, TurningPoint
-from .temporal import NUMBER_WORD, NUMBER_WORDS, decade_start, spoken_year, words_to_int
+from narratif.ingest.transcript import fold_name
+from narratif.models import Document, TimeExpression, TurningPoint
+from narratif.timeline.numbers import NUMBER_WORD, NUMBER_WORDS, decade_start, spoken_year, words_to_int
 
 _N = NUMBER_WORDS
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"

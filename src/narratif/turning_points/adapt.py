@@ -8,7 +8,7 @@ the team's reading: :func:`adapt_to_reviews` adds them to the shipped examples
 (``data/tp_type_examples.npz``), refits the classifier and saves the adapted model in the
 project's models directory. Every later run types (and ranks by type clarity) with it, so
 the documents nobody reviewed benefit too; the verdicts themselves still apply on the
-reviewed documents (:mod:`narratif.review`).
+reviewed documents (:mod:`narratif.turning_points.review`).
 
 Grouped simulation on CFPP2000 material (``benchmarks/eval_tp_adaptation.py``): a base
 trained without that genre types 0.42 of the passages' moments right and 0.48 of the
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .review import KEEP, verdicts_by_sentence
-from .tp_lexicon import TYPES
-from .tp_model import TYPE_EXAMPLES_PATH, TurningPointModel, TypeExamples, fit_typer, load_model, weights_hash
+from narratif.turning_points.review import KEEP, verdicts_by_sentence
+from narratif.turning_points.lexicon import TYPES
+from narratif.turning_points.classifier import TYPE_EXAMPLES_PATH, TurningPointModel, TypeExamples, fit_typer, load_model, weights_hash
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,11 @@ def review_examples(store, nlp) -> tuple[TypeExamples, int]:
     analyst's type; and how many documents they come from. Verdicts given on an earlier
     version of a file count on the stored version where they land. Each reviewed document is
     parsed again from its stored text."""
-    from .nlp import parse_document
-    from .review import ReviewIndex
-    from .tp_features import narrative_units
-    from .turning_points import TurningPointScorer
-    from .tp_model import unit_rows
+    from narratif.nlp.parse import parse_document
+    from narratif.turning_points.review import ReviewIndex
+    from narratif.turning_points.features import narrative_units
+    from narratif.turning_points.detect import TurningPointScorer
+    from narratif.turning_points.classifier import unit_rows
 
     index = ReviewIndex(store.reviews())
     docs = store.documents()
@@ -177,7 +177,7 @@ def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = M
     if base is None or base.typer is None or not TYPE_EXAMPLES_PATH.is_file():
         return Adaptation(0, 0, None, "no learned turning-point typing ships: nothing to adapt")
     if nlp is None:  # the spaCy model the runs on this store parse with (features depend on it)
-        from .nlp import DEFAULT_MODEL, load_nlp
+        from narratif.nlp.parse import DEFAULT_MODEL, load_nlp
 
         nlp = load_nlp(store.get_meta("spacy_model") or DEFAULT_MODEL)
     team, n_docs = review_examples(store, nlp)

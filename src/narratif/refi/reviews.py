@@ -6,7 +6,7 @@ every stored turning point with none left on its sentence is rejected. Selection
 located in the stored text exactly when the project's text is the stored one, and line
 by line when it is not (a pseudonymised export: names differ, lines do not), then
 snapped to the sentence they cover. Verdicts themselves are made by
-:func:`narratif.review.verdicts`.
+:func:`narratif.turning_points.review.verdicts`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..models import Sentence, TurningPointReview
-from ..review import CHANGES, sentence_of, turning_points_digest, verdicts
-from .qdpx import QdpxProject, read_qdpx
-from .refi import TURNING_POINT_LABELS, QdaCode, guid, norm_guid
+from narratif.models import Sentence, TurningPointReview
+from narratif.turning_points.review import CHANGES, sentence_of, turning_points_digest, verdicts
+from narratif.refi.qdpx import QdpxProject, read_qdpx
+from narratif.refi.common import TURNING_POINT_LABELS, QdaCode, guid, norm_guid
 
 
 #: What ``narratif export qdpx`` writes in each source's description (see :func:`turning_points_digest`).
@@ -121,10 +121,10 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
                                    f"document ({len(where.shown_lines)} lines against {len(where.stored_lines)}); "
                                    f"left out")
             continue
-        sentences = [Sentence(**r) for r in store.table("sentences", "doc_id = ?", [doc_id])
+        sentences = [Sentence(**r) for r in store.table("sentences", doc_id=doc_id)
                      .sort_values("sent_id").to_dict("records")]
         by_id = {s.sent_id: s for s in sentences}
-        stored_tps = store.table("turning_points", "doc_id = ?", [doc_id])
+        stored_tps = store.table("turning_points", doc_id=doc_id)
         detected = {int(r.sent_id): r.type for r in stored_tps.itertuples(index=False)}
         exported = _EXPORTED_TPS.search(src.description or "")
         changed = exported is not None and exported.group(1) != turning_points_digest(

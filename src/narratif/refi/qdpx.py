@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 from lxml import etree
 
-from .. import __version__
-from ..codebook import Codebook, load_codebook
-from ..review import turning_points_digest
-from ..store import Store
-from .refi import (
+from narratif._version import __version__
+from narratif.codebook import Codebook, load_codebook
+from narratif.turning_points.review import turning_points_digest
+from narratif.store import Store
+from narratif.refi.common import (
     NS_PROJECT, ORIGIN, QdaCode, RefiError, assign_ids, atomic_write, child, child_text, children,
     codebook_codes, codes_from_xml, codes_to_xml, guid, local, norm_guid, parse_xml, read_zip, xml_text,
 )
@@ -131,7 +131,7 @@ class _Verbatim:
 def _pseudonymiser(store: Store, enabled: bool, nlp: Any):
     if not enabled:
         return _Verbatim()
-    from ..pseudonymise import Pseudonymiser
+    from narratif.pseudonymise import Pseudonymiser
 
     return Pseudonymiser.from_store(store, nlp=nlp)
 
@@ -313,7 +313,7 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
 
 
 def _tp_types() -> tuple[str, ...]:
-    from ..turning_points import TYPES
+    from narratif.turning_points.detect import TYPES
 
     return TYPES
 

@@ -1,0 +1,1 @@
+"""Corpus-level aggregates: quantification and the collective narrative."""

@@ -1,0 +1,1 @@
+"""Parsing with spaCy: model loading, registered components, ``._`` extensions."""

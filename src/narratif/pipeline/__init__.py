@@ -1,0 +1,1 @@
+"""A narratif run: settings, per-document steps, Prefect flows, scheduling."""

@@ -1,0 +1,1 @@
+"""Temporal expressions, French number words, and dating turning points."""

@@ -1,0 +1,1 @@
+"""Turning points: detection, lexicon, features, type classifier, team adaptation, analysts' reviews."""
