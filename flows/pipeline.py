@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from narratif import pipeline as P
+from narratif.outdir import record_models_dir
 from narratif.review import ReviewIndex
 from narratif.store import Store
 from narratif.tp_adapt import refresh_team_typing
@@ -51,7 +52,7 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
         # what `narratif review` adapts turning-point typing with: where runs read models, how they parse
-        store.set_meta("models_dir", str(Path(settings.models_dir).resolve()))
+        record_models_dir(store, settings.models_dir)  # relative to OUT: a copied OUT keeps its own models
         store.set_meta("spacy_model", settings.model)
         note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
         if note:

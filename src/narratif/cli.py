@@ -214,8 +214,8 @@ def train(
         if codings.suffix.lower() == ".qdpx":
             from .export import write_training_csv
 
-            with tempfile.TemporaryDirectory() as tmp:
-                csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline)
+            with tempfile.TemporaryDirectory() as tmp:  # RefiError (a ValueError) when nothing in it matches
+                csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline, codebook=codebook)
                 path = train_classifier(csv, codebook=load_codebook(codebook), models_dir=target)
         else:
             path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=target)
@@ -237,6 +237,7 @@ def review(
     turning points with a classifier adapted to the moments they kept, retyped or added."""
     from .export import RefiError
     from .export.reviews import turning_point_reviews
+    from .outdir import recorded_models_dir
     from .store import Store, StoreLockedError
     from .tp_adapt import adapt_to_reviews
 
@@ -249,8 +250,8 @@ def review(
             result = turning_point_reviews(reviewed, store)
             store.write_reviews(result.reviews)
             try:  # the verdicts are recorded: a failure here only leaves the typing as it was
-                runs_models = store.get_meta("models_dir")  # where the runs on this store read models
-                target = models_dir or (Path(runs_models) if runs_models else out / "models")
+                # where the runs on this store read models, within the OUT given (a copy keeps its own)
+                target = models_dir or recorded_models_dir(store)
                 adaptation = adapt_to_reviews(store, target)
             except Exception as exc:
                 adaptation = None

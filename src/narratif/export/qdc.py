@@ -17,7 +17,7 @@ from lxml import etree
 from ..codebook import Codebook, CodebookError, load_codebook, parse_codebook
 from .refi import (
     NS_CODEBOOK, ORIGIN, QdaCode, RefiError, assign_ids, atomic_write, child, codes_from_xml, codes_to_xml,
-    codebook_codes, local, parse_xml, slugify,
+    code_label, codebook_codes, local, parse_xml, slugify,
 )
 
 MAX_QDC_BYTES = 64 * 1024 * 1024
@@ -42,7 +42,7 @@ def export_qdc(codebook: Codebook | str | Path | None, target: str | Path) -> Pa
 def _code_dict(code: QdaCode, ids: dict[str, str]) -> dict | None:
     if code.guid not in ids:  # a group or a turning-point type: its children still count
         return None
-    entry: dict = {"id": ids[code.guid], "label": code.name.strip() or ids[code.guid],
+    entry: dict = {"id": ids[code.guid], "label": code_label(code) or ids[code.guid],
                    "description": code.description}
     for key in _VOCABULARY:
         value = code.meta.get(key)
