@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from .refi import TURNING_POINT_LABELS, QdaCode, _name_key, code_label, guid, norm_guid
+from .refi import TURNING_POINT_LABELS, QdaCode, name_key, code_label, guid, norm_guid
 
 _DOC_ID = re.compile(r"\bnarratif document ([0-9a-f]{8,64})\b")
 
@@ -108,10 +108,10 @@ def match_codes(codes: Iterable[QdaCode], exported: Iterable[QdaCode]) -> dict[s
     by_name: dict[str, set[tuple[str, str]]] = {}
     for c in known:
         for name in {c.name, code_label(c)}:
-            by_name.setdefault(_name_key(name), set()).add(_meaning(c))
+            by_name.setdefault(name_key(name), set()).add(_meaning(c))
     for t, label in TURNING_POINT_LABELS.items():
         for name in (t, label):
-            by_name.setdefault(_name_key(name), set()).add(("turning_point", t))
+            by_name.setdefault(name_key(name), set()).add(("turning_point", t))
     out = {}
     for top in codes:
         for c in top.walk():
@@ -119,7 +119,7 @@ def match_codes(codes: Iterable[QdaCode], exported: Iterable[QdaCode]) -> dict[s
                 continue
             meaning = by_guid.get(norm_guid(c.guid)) or _meaning(c)
             if meaning is None:
-                found = by_name.get(_name_key(c.name), set())
+                found = by_name.get(name_key(c.name), set())
                 meaning = next(iter(found)) if len(found) == 1 else None
             if meaning is not None:
                 out[c.guid] = meaning

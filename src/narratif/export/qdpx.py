@@ -6,7 +6,10 @@ becomes a ``TextSource`` (PDFs too: the stored text is their text representation
 each coded segment and each turning point a ``PlainTextSelection`` whose positions
 are Unicode code points of that text — the offsets narratif stores. GUIDs derive
 from doc ids and code ids, so two exports of the same store differ only where the
-analysis differs. :func:`read_qdpx` reads any tool's project back.
+analysis differs. What QDA programs rely on beyond the schema is there too: a user and a
+date on every source, selection, coding and note, unique code names, attributes on each
+source as well as on its case. :func:`read_qdpx` reads any tool's project back;
+:mod:`.matching` ties it to what was exported.
 """
 
 from __future__ import annotations

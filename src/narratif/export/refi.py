@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
+import pandas as pd
 import yaml
 from lxml import etree
 
@@ -267,7 +268,8 @@ def codebook_codes(codebook, *, turning_points: Iterable[str] = tuple(TURNING_PO
     return unique_names(groups)
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """How QDA programs compare code names: case and runs of spaces aside."""
     return " ".join(name.split()).casefold()
 
 
@@ -284,17 +286,17 @@ def unique_names(groups: list[QdaCode]) -> list[QdaCode]:
     by_guid = {c.guid: c for c in nodes}
     counts: dict[str, int] = {}
     for c in nodes:
-        counts[_name_key(c.name)] = counts.get(_name_key(c.name), 0) + 1
-    taken = {_name_key(c.name) for c in nodes if counts[_name_key(c.name)] == 1}
+        counts[name_key(c.name)] = counts.get(name_key(c.name), 0) + 1
+    taken = {name_key(c.name) for c in nodes if counts[name_key(c.name)] == 1}
     for c in nodes:
-        if counts[_name_key(c.name)] == 1:
+        if counts[name_key(c.name)] == 1:
             continue
         parent = by_guid.get(c.parent)
         base = f"{c.name} ({parent.name})" if parent is not None else c.name
         name, n = base, 2
-        while _name_key(name) in taken:
+        while name_key(name) in taken:
             name, n = f"{base} {n}", n + 1
-        taken.add(_name_key(name))
+        taken.add(name_key(name))
         if name != c.name:
             first = list(c.meta.items())[:1]  # the label reads best right after the id
             c.meta = {**dict(first), "label": c.name, **c.meta}
@@ -314,8 +316,6 @@ def code_label(code: QdaCode) -> str:
 def refi_datetime(value: object) -> str | None:
     """A timestamp as the schema's ``xsd:dateTime`` in UTC (``2026-03-01T10:00:00Z``); ``None``
     when there is none. Naive timestamps are taken as UTC (the store keeps UTC)."""
-    import pandas as pd
-
     if value is None:
         return None
     ts = pd.Timestamp(value)
