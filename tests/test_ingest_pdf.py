@@ -11,7 +11,8 @@ import pytest
 
 from narratif.ingest import ingest_file
 from narratif.ingest.base import QuarantineError
-from narratif.ingest.pdf import Dehyphenator, PdfLine, read_pdf
+from narratif.ingest.pdf import read_pdf
+from narratif.ingest.pdf_layout import Dehyphenator, PdfLine
 
 REASONS = {"encrypted", "no_text_layer", "empty", "unreadable"}
 

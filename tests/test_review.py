@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from narratif.refi import export_qdpx, read_qdpx
+from narratif.refi import RefiError, export_qdpx, read_qdpx
 from narratif.refi.common import guid
 from narratif.refi.reviews import turning_point_reviews
 from narratif.models import Sentence, TurningPoint, TurningPointReview
@@ -292,7 +292,7 @@ def test_review_names_bad_or_foreign_projects(first_run, tmp_path, shared_dir):
         doc = ingest_file(shared_dir / "corpora" / "parisstories" / "2022_rencontreALiege.txt")
         store.write_document(doc, Analysis(), "k")
     foreign = export_qdpx(other, tmp_path / "autre.qdpx")
-    with Store(out) as store:
-        result = turning_point_reviews(foreign, store)
-    assert result.reviews == [] and result.documents == 0
-    assert "2022_rencontreALiege" in result.warnings[0] and "not a document of this store" in result.warnings[0]
+    with Store(out) as store, pytest.raises(RefiError) as caught:  # nothing matches: an error naming the file
+        turning_point_reviews(foreign, store)
+    assert "autre.qdpx" in str(caught.value) and "2022_rencontreALiege" in str(caught.value)
+    assert "not a document of this store" in str(caught.value)

@@ -97,6 +97,9 @@ def topics(
 
     if not (out / "narratif.duckdb").exists():
         _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
+    from narratif.outdir import run_codebook
+
+    codebook = run_codebook(out, codebook)  # the runs' own codebook unless another is given
     with run_lock(out), Store(out) as store:
         result = update_topics(store, models_dir or out / "models", codebook=load_codebook(codebook), refit=refit)
         store.export_parquet(["topics", "segment_topics", "topics_by_attribute"])
@@ -210,12 +213,16 @@ def train(
     if (out is None) == (models_dir is None):
         _fail("give exactly one of --out (the output directory whose runs should use the model) or --models-dir")
     target = models_dir or out / "models"
+    if out is not None:
+        from narratif.outdir import run_codebook
+
+        codebook = run_codebook(out, codebook)  # the runs' own codebook unless another is given
     try:
         if codings.suffix.lower() == ".qdpx":
             from narratif.refi import write_training_csv
 
-            with tempfile.TemporaryDirectory() as tmp:
-                csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline)
+            with tempfile.TemporaryDirectory() as tmp:  # RefiError (a ValueError) when nothing in it matches
+                csv = write_training_csv(codings, Path(tmp) / "codings.csv", baseline=baseline, codebook=codebook)
                 path = train_classifier(csv, codebook=load_codebook(codebook), models_dir=target)
         else:
             path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=target)
@@ -237,6 +244,7 @@ def review(
     turning points with a classifier adapted to the moments they kept, retyped or added."""
     from narratif.refi import RefiError
     from narratif.refi.reviews import turning_point_reviews
+    from narratif.outdir import recorded_models_dir
     from narratif.store import Store, StoreLockedError
     from narratif.turning_points.adapt import adapt_to_reviews
 
@@ -249,8 +257,8 @@ def review(
             result = turning_point_reviews(reviewed, store)
             store.write_reviews(result.reviews)
             try:  # the verdicts are recorded: a failure here only leaves the typing as it was
-                runs_models = store.get_meta("models_dir")  # where the runs on this store read models
-                target = models_dir or (Path(runs_models) if runs_models else out / "models")
+                # where the runs on this store read models, within the OUT given (a copy keeps its own)
+                target = models_dir or recorded_models_dir(store)
                 adaptation = adapt_to_reviews(store, target)
             except Exception as exc:
                 adaptation = None
@@ -288,8 +296,10 @@ def export_qdpx_cmd(
         _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
     if target.suffix.lower() != ".qdpx":
         _fail(f"the project file must end in .qdpx: {target}")
+    from narratif.outdir import run_codebook
+
     try:
-        path = export_qdpx(out, target, codebook=codebook, pseudonymise=pseudonymise)
+        path = export_qdpx(out, target, codebook=run_codebook(out, codebook), pseudonymise=pseudonymise)
     except (RefiError, ValueError) as exc:  # CodebookError is a ValueError
         _fail(str(exc))
     console.print(f"REFI-QDA project written to {path}")

@@ -95,6 +95,14 @@ class TurningPoint:
     evidence: str
     time_anchor: str | None = None
     year: int | None = None
+    source: str = "auto"  # provenance, one of TURNING_POINT_SOURCES
+
+
+#: Where a stored turning point comes from: the detector with the shipped typing, the detector
+#: with typing adapted to the team's reviews, or an analyst's verdict (``narratif review``).
+TP_AUTO, TP_TEAM_TYPED = "auto", "team-typed"
+TP_REVIEW_ACCEPTED, TP_REVIEW_RETYPED, TP_REVIEW_ADDED = "review:accepted", "review:retyped", "review:added"
+TURNING_POINT_SOURCES = (TP_AUTO, TP_TEAM_TYPED, TP_REVIEW_ACCEPTED, TP_REVIEW_RETYPED, TP_REVIEW_ADDED)
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ _DOC_TABLE_DDL = {
     "codings": """doc_id VARCHAR, seg_id INTEGER, code VARCHAR, score DOUBLE, method VARCHAR, evidence VARCHAR""",
     "turning_points": """doc_id VARCHAR, seg_id INTEGER, sent_id INTEGER, start INTEGER, "end" INTEGER,
         text VARCHAR, type VARCHAR, polarity VARCHAR, score DOUBLE, evidence VARCHAR, time_anchor VARCHAR,
-        year INTEGER""",
+        year INTEGER, source VARCHAR""",
     "timeline": """doc_id VARCHAR, sent_id INTEGER, start INTEGER, "end" INTEGER, expression VARCHAR,
         kind VARCHAR, value VARCHAR, orientation VARCHAR, year INTEGER""",
 }
@@ -111,6 +111,7 @@ class Store:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS documents ({cols})")
         for name, ddl in _DOC_TABLE_DDL.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+            self._add_missing_columns(name, ddl)
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         # analysts' work: never deleted with a document's rows (see write_reviews)
         self.con.execute(f"CREATE TABLE IF NOT EXISTS turning_point_reviews ({_REVIEWS_DDL})")
@@ -119,6 +120,16 @@ class Store:
             inputs VARCHAR, n_documents INTEGER, n_processed INTEGER, n_skipped INTEGER, n_quarantined INTEGER,
             n_words BIGINT, seconds DOUBLE, settings VARCHAR, summary VARCHAR)"""
         )
+
+    def _add_missing_columns(self, table: str, ddl: str) -> None:
+        """A store from an older version gains the columns added since (NULL until re-analysed)."""
+        have = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+        for col in (c.strip() for c in ddl.split(",")):
+            name, kind = col.rsplit(" ", 1)
+            name = name.strip().strip('"')
+            if name not in have:
+                self.con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
 
     def close(self) -> None:
         self.con.close()

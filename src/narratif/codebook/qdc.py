@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Iterable
 
 from narratif.codebook.schema import Codebook, CodebookError, parse_codebook
-from narratif.refi.common import QdaCode, RefiError, assign_ids, child, codes_from_xml, local, parse_xml, slugify
+from narratif.refi.common import (
+    QdaCode, RefiError, assign_ids, child, code_label, codes_from_xml, local, parse_xml, slugify,
+)
 
 MAX_QDC_BYTES = 64 * 1024 * 1024
 _VOCABULARY = ("keywords", "strong_keywords", "exclusions", "examples")
@@ -20,7 +22,7 @@ _VOCABULARY = ("keywords", "strong_keywords", "exclusions", "examples")
 def _code_dict(code: QdaCode, ids: dict[str, str]) -> dict | None:
     if code.guid not in ids:  # a group or a turning-point type: its children still count
         return None
-    entry: dict = {"id": ids[code.guid], "label": code.name.strip() or ids[code.guid],
+    entry: dict = {"id": ids[code.guid], "label": code_label(code) or ids[code.guid],
                    "description": code.description}
     for key in _VOCABULARY:
         value = code.meta.get(key)

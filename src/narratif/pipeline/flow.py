@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
+from narratif.outdir import record_codebook, record_models_dir
 from narratif.pipeline import steps as P
 from narratif.turning_points.review import ReviewIndex
 from narratif.store import Store
@@ -51,7 +52,8 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     summary.n_documents = len(planned)
     with Store(settings.out) as store:
         # what `narratif review` adapts turning-point typing with: where runs read models, how they parse
-        store.set_meta("models_dir", str(Path(settings.models_dir).resolve()))
+        record_models_dir(store, settings.models_dir)  # relative to OUT: a copied OUT keeps its own models
+        record_codebook(store, settings.codebook)  # later commands on OUT code with the same codebook
         store.set_meta("spacy_model", settings.model)
         note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
         if note:

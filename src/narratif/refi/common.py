@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
+import pandas as pd
 import yaml
 from lxml import etree
 
@@ -264,7 +265,64 @@ def codebook_codes(codebook, *, turning_points: Iterable[str] = tuple(TURNING_PO
                         meta={"category": "other"})
         group.children = [QdaCode(guid=guid("code", e), name=e, parent=group.guid, meta={"id": e}) for e in extra]
         groups.append(group)
+    return unique_names(groups)
+
+
+def name_key(name: str) -> str:
+    """How QDA programs compare code names: case and runs of spaces aside."""
+    return " ".join(name.split()).casefold()
+
+
+def unique_names(groups: list[QdaCode]) -> list[QdaCode]:
+    """Give every code of the tree a name no other code has (case and spacing ignored).
+
+    QDA programs key codes by name (QualCoder's code and category names are unique: a second
+    code of the same name is dropped, and its codings end with no code). A repeated name is
+    qualified with its parent's ("Toucher les invisibles (Leviers et outils)"), then with
+    a number if that is still taken; the name the codebook gave is kept in the trailer
+    (``label``), so reading the codebook back restores it.
+    """
+    nodes = [c for top in groups for c in top.walk()]
+    by_guid = {c.guid: c for c in nodes}
+    counts: dict[str, int] = {}
+    for c in nodes:
+        counts[name_key(c.name)] = counts.get(name_key(c.name), 0) + 1
+    taken = {name_key(c.name) for c in nodes if counts[name_key(c.name)] == 1}
+    for c in nodes:
+        if counts[name_key(c.name)] == 1:
+            continue
+        parent = by_guid.get(c.parent)
+        base = f"{c.name} ({parent.name})" if parent is not None else c.name
+        name, n = base, 2
+        while name_key(name) in taken:
+            name, n = f"{base} {n}", n + 1
+        taken.add(name_key(name))
+        if name != c.name:
+            first = list(c.meta.items())[:1]  # the label reads best right after the id
+            c.meta = {**dict(first), "label": c.name, **c.meta}
+            c.name = name
     return groups
+
+
+def code_label(code: QdaCode) -> str:
+    """The name a code was given before :func:`unique_names` qualified it (the analyst's own
+    name when they renamed it)."""
+    label = code.meta.get("label")
+    if isinstance(label, str) and label.strip() and code.name.startswith(f"{label} ("):
+        return label.strip()
+    return code.name.strip()
+
+
+def refi_datetime(value: object) -> str | None:
+    """A timestamp as the schema's ``xsd:dateTime`` in UTC (``2026-03-01T10:00:00Z``); ``None``
+    when there is none. Naive timestamps are taken as UTC (the store keeps UTC)."""
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def codes_to_xml(parent: etree._Element, codes: Iterable[QdaCode], ns: str) -> None:

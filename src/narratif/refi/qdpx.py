@@ -6,7 +6,10 @@ becomes a ``TextSource`` (PDFs too: the stored text is their text representation
 each coded segment and each turning point a ``PlainTextSelection`` whose positions
 are Unicode code points of that text — the offsets narratif stores. GUIDs derive
 from doc ids and code ids, so two exports of the same store differ only where the
-analysis differs. :func:`read_qdpx` reads any tool's project back.
+analysis differs. What QDA programs rely on beyond the schema is there too: a user and a
+date on every source, selection, coding and note, unique code names, attributes on each
+source as well as on its case. :func:`read_qdpx` reads any tool's project back;
+:mod:`.matching` ties it to what was exported.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,7 +31,8 @@ from narratif.turning_points.review import turning_points_digest
 from narratif.store import Store
 from narratif.refi.common import (
     NS_PROJECT, ORIGIN, QdaCode, RefiError, assign_ids, atomic_write, child, child_text, children,
-    codebook_codes, codes_from_xml, codes_to_xml, guid, local, norm_guid, parse_xml, read_zip, xml_text,
+    codebook_codes, codes_from_xml, codes_to_xml, guid, local, norm_guid, parse_xml, read_zip, refi_datetime,
+    xml_text,
 )
 
 PROJECT_MEMBER = "project.qde"
@@ -47,6 +52,7 @@ class QdaSource:
     text: str | None  # None when the tool referenced a file outside the archive
     description: str = ""
     kind: str = "TextSource"
+    variables: dict[str, str] = field(default_factory=dict)  # attribute values on the source itself
 
 
 @dataclass
@@ -186,13 +192,119 @@ def _topic_note(row: pd.Series, ps) -> tuple[str, str]:
     return f"Topic {tid}: {ps.text(label)}", ps.text("\n".join(lines))
 
 
+def _analysed_at(store: Store, docs: pd.DataFrame) -> str:
+    """When the exported analysis was made (``xsd:dateTime``): the store's last run, else its
+    last analysed document, else now. From the store, so a re-export gives the same bytes."""
+    runs = store.table("runs") if store.has_table("runs") else pd.DataFrame()
+    for frame, col in ((runs, "finished_at"), (runs, "started_at"), (docs, "processed_at")):
+        if col in frame and frame[col].notna().any():
+            return refi_datetime(frame[col].max())
+    return refi_datetime(datetime.now(timezone.utc))
+
+
+def _variables(root: etree._Element, docs: pd.DataFrame, attr_cols: list[str], ps
+               ) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """Declare one ``Variable`` per attribute; the attribute values (pseudonymised as a frame,
+    as the report does) indexed by doc id, and each attribute's (guid, type)."""
+    attrs = ps.frame(docs[["doc_id", *attr_cols]].copy()) if attr_cols else docs[["doc_id"]]
+    attrs = attrs.set_index("doc_id")
+    var_guid: dict[str, tuple[str, str]] = {}
+    if attr_cols:
+        variables = etree.SubElement(root, _q("Variables"))
+        for col in attr_cols:
+            values = [str(v) for v in attrs[col] if v is not None and not pd.isna(v)] if col in attrs else []
+            var_guid[col] = (guid("variable", col), _variable_type(values))
+            etree.SubElement(variables, _q("Variable"), guid=var_guid[col][0], name=col,
+                             typeOfVariable=var_guid[col][1])
+    return attrs, var_guid
+
+
+def _variable_values(parent: etree._Element, doc_id: str, attrs: pd.DataFrame,
+                     var_guid: dict[str, tuple[str, str]]) -> None:
+    """A document's attribute values as ``VariableValue`` children (missing ones omitted)."""
+    for col, (vg, vtype) in var_guid.items():
+        value = attrs.at[doc_id, col] if col in attrs else None
+        if value is None or pd.isna(value) or str(value) == "":
+            continue
+        vv = etree.SubElement(parent, _q("VariableValue"))
+        etree.SubElement(vv, _q("VariableRef"), targetGUID=vg)
+        etree.SubElement(vv, _q("IntegerValue" if vtype == "Integer" else "TextValue")).text = xml_text(
+            str(value).strip())
+
+
+def _doc_spans(doc_id: str, cod: pd.DataFrame | None, tps: pd.DataFrame | None, seg_span: dict,
+               code_guid: dict[str, str], tp_guid: dict[str, str]) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """span -> [(code guid, note)] of a document's codings and turning points, in a stable order."""
+    spans: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
+    for r in (cod if cod is not None else pd.DataFrame()).itertuples(index=False):
+        span = seg_span.get((doc_id, int(r.seg_id)))
+        if span is not None:
+            spans[span].append((code_guid[r.code], f"{r.code} ({r.method}, {r.score:.2f}): {r.evidence or ''}"))
+    for r in (tps if tps is not None else pd.DataFrame()).itertuples(index=False):
+        note = f"point de bascule {r.type}" + (f" / {r.polarity}" if isinstance(r.polarity, str) else "")
+        note += f" ({r.score:.2f})" + (f", {r.time_anchor}" if isinstance(r.time_anchor, str) else "")
+        spans[(int(r.start), int(r.end))].append((tp_guid[r.type], f"{note}: {r.evidence or ''}"))
+    return spans
+
+
+def _source_description(doc: pd.Series, doc_tps: pd.DataFrame | None) -> str:
+    """What a source is, with the narratif document id (how a re-imported source is recognised
+    when the QDA program gave it a new GUID) and the digest of its exported turning points."""
+    what = f"{doc['kind']} ({doc['format']}), narratif document {doc['doc_id']}"
+    if doc["format"] == "pdf":
+        what += ": text extracted from the PDF"
+    return what + "; turning points " + turning_points_digest(
+        [] if doc_tps is None else zip(doc_tps["start"], doc_tps["end"], doc_tps["type"]))
+
+
+def _selections(src: etree._Element, doc_id: str, text: str, spans: dict, where: dict[int, int] | None,
+                ps, user: str, when: str) -> None:
+    """One ``PlainTextSelection`` per span, its notes as description, one ``Coding`` per code."""
+    valid = [(a, b) for a, b in sorted(spans) if 0 <= a < b <= len(text)]  # one bad offset breaks a project
+    notes = ps.texts(["\n".join(n for _, n in spans[span]) for span in valid])
+    stamp = {"creatingUser": user, "creationDateTime": when}
+    for (a, b), note in zip(valid, notes):
+        na, nb = (where[a], where[b]) if where is not None else (a, b)
+        sel = etree.SubElement(src, _q("PlainTextSelection"), guid=guid("selection", doc_id, a, b),
+                               startPosition=str(na), endPosition=str(nb), **stamp)
+        etree.SubElement(sel, _q("Description")).text = xml_text(note)
+        for cg in dict.fromkeys(g for g, _ in spans[(a, b)]):
+            coding = etree.SubElement(sel, _q("Coding"), guid=guid("coding", doc_id, a, b, cg), **stamp)
+            etree.SubElement(coding, _q("CodeRef"), targetGUID=cg)
+
+
+def _topic_notes(root: etree._Element, store: Store, ps, texts: dict[str, str], user: str, when: str
+                 ) -> list[str]:
+    """The emergent topics as project notes, their text in ``sources/`` as the schema has it
+    (``plainTextPath``, not also ``PlainTextContent``; QualCoder reads only the former)."""
+    if not store.has_table("topics"):
+        return []
+    topics = store.table("topics")
+    topics = topics[topics["topic_id"] >= 0] if "topic_id" in topics else topics.iloc[0:0]
+    if not len(topics):
+        return []
+    refs = []
+    notes_el = etree.SubElement(root, _q("Notes"))
+    for _, row in topics.sort_values("topic_id").iterrows():
+        name, content = _topic_note(row, ps)
+        ng = guid("topic", int(row["topic_id"]))
+        texts[f"sources/{ng}.txt"] = xml_text(content)
+        etree.SubElement(notes_el, _q("Note"), guid=ng, name=xml_text(name), plainTextPath=f"internal://{ng}.txt",
+                         creatingUser=user, creationDateTime=when)
+        refs.append(ng)
+    return refs
+
+
 def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = False, nlp: Any = "auto"
                   ) -> tuple[etree._Element, dict[str, str]]:
     """The ``project.qde`` tree and the source texts (member name -> text) of a store.
 
     With ``pseudonymise``, texts, selection notes, topic notes and attribute values go
     through :class:`narratif.pseudonymise.Pseudonymiser` (``nlp`` is its NER model) and
-    sources and cases are named by pseudonymous labels; the store is only read.
+    sources and cases are named by pseudonymous labels; the store is only read. Every
+    source, selection, coding and note carries its creating user and date (the document's
+    analysis, or the run's), as QDA programs expect; each document's attributes are on
+    its case and on its source (QualCoder links no source to a case).
     """
     ps = _pseudonymiser(store, pseudonymise, nlp)
     docs = store.documents(with_text=True)
@@ -201,6 +313,7 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
     tps = store.table("turning_points")
     attr_cols = store.attribute_columns()
     user = guid("user", ORIGIN)
+    when = _analysed_at(store, docs)
 
     extra = sorted(set(cod["code"]) - set(codebook.ids())) if not cod.empty else []
     tp_types = list(dict.fromkeys([*_tp_types(), *(sorted(set(tps["type"])) if not tps.empty else [])]))
@@ -212,21 +325,11 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
     root.set("name", xml_text(store.out_dir.resolve().name or "narratif"))
     root.set("origin", f"{ORIGIN} {__version__}")
     root.set("creatingUserGUID", user)
+    root.set("creationDateTime", when)
     users = etree.SubElement(root, _q("Users"))
     etree.SubElement(users, _q("User"), guid=user, name=ORIGIN, id=ORIGIN)
     codes_to_xml(etree.SubElement(etree.SubElement(root, _q("CodeBook")), _q("Codes")), codes, NS_PROJECT)
-
-    # attributes -> variables (values pseudonymised as a frame, as the report does)
-    attrs = ps.frame(docs[["doc_id", *attr_cols]].copy()) if attr_cols else docs[["doc_id"]]
-    attrs = attrs.set_index("doc_id")
-    var_guid = {}
-    if attr_cols:
-        variables = etree.SubElement(root, _q("Variables"))
-        for col in attr_cols:
-            values = [str(v) for v in attrs[col] if v is not None and not pd.isna(v)] if col in attrs else []
-            var_guid[col] = (guid("variable", col), _variable_type(values))
-            etree.SubElement(variables, _q("Variable"), guid=var_guid[col][0], name=col,
-                             typeOfVariable=var_guid[col][1])
+    attrs, var_guid = _variables(root, docs, attr_cols, ps)
 
     cases = etree.SubElement(root, _q("Cases")) if len(docs) else None
     sources = etree.SubElement(root, _q("Sources")) if len(docs) else None
@@ -241,69 +344,24 @@ def build_project(store: Store, codebook: Codebook, *, pseudonymise: bool = Fals
     for _, doc in docs.iterrows():
         doc_id = doc["doc_id"]
         text = doc["text"] or ""
-        # span -> [(code guid, note)], in a stable order
-        spans: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
-        for r in cod_by_doc.get(doc_id, pd.DataFrame()).itertuples(index=False):
-            span = seg_span.get((doc_id, int(r.seg_id)))
-            if span is None:
-                continue
-            spans[span].append((code_guid[r.code], f"{r.code} ({r.method}, {r.score:.2f}): {r.evidence or ''}"))
-        for r in tp_by_doc.get(doc_id, pd.DataFrame()).itertuples(index=False):
-            note = f"point de bascule {r.type}" + (f" / {r.polarity}" if isinstance(r.polarity, str) else "")
-            note += f" ({r.score:.2f})" + (f", {r.time_anchor}" if isinstance(r.time_anchor, str) else "")
-            spans[(int(r.start), int(r.end))].append((tp_guid[r.type], f"{note}: {r.evidence or ''}"))
-        cuts = set(seg_cuts.get(doc_id, set()))
-        for a, b in spans:
-            cuts.update((a, b))
+        spans = _doc_spans(doc_id, cod_by_doc.get(doc_id), tp_by_doc.get(doc_id), seg_span, code_guid, tp_guid)
+        cuts = set(seg_cuts.get(doc_id, set())) | {x for span in spans for x in span}
         new_text, where = pseudonymise_spans(text, cuts, ps) if pseudonymise else (text, None)
         src_guid = guid("source", doc_id)
         label = ps.document(doc_id) if pseudonymise else _doc_label(doc)
-        member = f"sources/{src_guid}.txt"
-        texts[member] = new_text
+        texts[f"sources/{src_guid}.txt"] = new_text
+        made = refi_datetime(doc.get("processed_at")) or when
         src = etree.SubElement(sources, _q("TextSource"), guid=src_guid, name=xml_text(label),
-                               plainTextPath=f"internal://{src_guid}.txt", creatingUser=user)
-        what = f"{doc['kind']} ({doc['format']}), narratif document {doc_id}"
-        if doc["format"] == "pdf":
-            what += ": text extracted from the PDF"
-        doc_tps = tp_by_doc.get(doc_id)
-        what += "; turning points " + turning_points_digest(
-            [] if doc_tps is None else zip(doc_tps["start"], doc_tps["end"], doc_tps["type"]))
-        etree.SubElement(src, _q("Description")).text = xml_text(what)
-        # an offset outside the text would make the whole project unreadable
-        valid = [(a, b) for a, b in sorted(spans) if 0 <= a < b <= len(text)]
-        notes = ps.texts(["\n".join(n for _, n in spans[span]) for span in valid])
-        for (a, b), note in zip(valid, notes):
-            na, nb = (where[a], where[b]) if where is not None else (a, b)
-            sel = etree.SubElement(src, _q("PlainTextSelection"), guid=guid("selection", doc_id, a, b),
-                                   startPosition=str(na), endPosition=str(nb), creatingUser=user)
-            etree.SubElement(sel, _q("Description")).text = xml_text(note)
-            for cg in dict.fromkeys(g for g, _ in spans[(a, b)]):
-                coding = etree.SubElement(sel, _q("Coding"), guid=guid("coding", doc_id, a, b, cg),
-                                          creatingUser=user)
-                etree.SubElement(coding, _q("CodeRef"), targetGUID=cg)
+                               plainTextPath=f"internal://{src_guid}.txt", creatingUser=user,
+                               creationDateTime=made)
+        etree.SubElement(src, _q("Description")).text = xml_text(_source_description(doc, tp_by_doc.get(doc_id)))
+        _selections(src, doc_id, text, spans, where, ps, user, made)
+        _variable_values(src, doc_id, attrs, var_guid)
         case = etree.SubElement(cases, _q("Case"), guid=guid("case", doc_id), name=xml_text(label))
-        for col in attr_cols:
-            value = attrs.at[doc_id, col] if col in attrs else None
-            if value is None or pd.isna(value) or str(value) == "":
-                continue
-            vv = etree.SubElement(case, _q("VariableValue"))
-            etree.SubElement(vv, _q("VariableRef"), targetGUID=var_guid[col][0])
-            kind = "IntegerValue" if var_guid[col][1] == "Integer" else "TextValue"
-            etree.SubElement(vv, _q(kind)).text = xml_text(str(value).strip())
+        _variable_values(case, doc_id, attrs, var_guid)
         etree.SubElement(case, _q("SourceRef"), targetGUID=src_guid)
 
-    refs: list[str] = []
-    if store.has_table("topics"):
-        topics = store.table("topics")
-        topics = topics[topics["topic_id"] >= 0] if "topic_id" in topics else topics.iloc[0:0]
-        if len(topics):
-            notes_el = etree.SubElement(root, _q("Notes"))
-            for _, row in topics.sort_values("topic_id").iterrows():
-                name, content = _topic_note(row, ps)
-                ng = guid("topic", int(row["topic_id"]))
-                note = etree.SubElement(notes_el, _q("Note"), guid=ng, name=xml_text(name), creatingUser=user)
-                etree.SubElement(note, _q("PlainTextContent")).text = xml_text(content)
-                refs.append(ng)
+    refs = _topic_notes(root, store, ps, texts, user, when)
     etree.SubElement(root, _q("Description")).text = xml_text(
         f"Exported by narratif {__version__} from {store.out_dir.resolve().name}; codebook "
         f"{codebook.name} {codebook.version} (fingerprint {codebook.fingerprint()}).")
@@ -367,12 +425,25 @@ def _source_text(el: etree._Element, members: dict[str, bytes], where: str) -> s
     return None  # relative:// or absolute:// paths point outside the archive
 
 
+def _values(el: etree._Element, variables: dict[str, str]) -> dict[str, str]:
+    """An element's ``VariableValue`` children: variable name -> value."""
+    out = {}
+    for vv in children(el, "VariableValue"):
+        ref = child(vv, "VariableRef")
+        value = next((c.text or "" for c in vv if local(c.tag).endswith("Value")), None)
+        if ref is not None and value is not None:
+            out[variables.get(norm_guid(ref.get("targetGUID")), ref.get("targetGUID"))] = value
+    return out
+
+
 def _read_text_source(el: etree._Element, members: dict[str, bytes], project: QdpxProject, where: str,
-                      *, sguid: str | None = None, name: str | None = None, kind: str = "TextSource") -> None:
+                      *, sguid: str | None = None, name: str | None = None, kind: str = "TextSource",
+                      variables: dict[str, str] | None = None) -> None:
     sguid = sguid or norm_guid(el.get("guid"))
     text = _source_text(el, members, where)
     project.sources.append(QdaSource(guid=sguid, name=name or el.get("name") or "", text=text,
-                                     description=child_text(el, "Description"), kind=kind))
+                                     description=child_text(el, "Description"), kind=kind,
+                                     variables=_values(el, variables or {})))
     for sel in children(el, "PlainTextSelection"):
         a, b = _int(sel, "startPosition"), _int(sel, "endPosition")
         if a > b:
@@ -417,20 +488,15 @@ def read_qdpx(path: str | Path) -> QdpxProject:
     for el in list(sources) if sources is not None else []:
         kind = local(el.tag)
         if kind == "TextSource":
-            _read_text_source(el, members, project, str(path))
+            _read_text_source(el, members, project, str(path), variables=variables)
         elif kind == "PDFSource":  # its text representation carries the text selections
             rep = child(el, "Representation")
             if rep is not None:
                 _read_text_source(rep, members, project, str(path), sguid=norm_guid(el.get("guid")),
-                                  name=el.get("name"), kind="PDFSource")
+                                  name=el.get("name"), kind="PDFSource", variables=variables)
     cases = child(root, "Cases")
     for el in children(cases, "Case") if cases is not None else []:
-        case = QdaCase(guid=norm_guid(el.get("guid")), name=el.get("name") or "")
-        for vv in children(el, "VariableValue"):
-            ref = child(vv, "VariableRef")
-            value = next((c.text or "" for c in vv if local(c.tag).endswith("Value")), None)
-            if ref is not None and value is not None:
-                case.variables[variables.get(norm_guid(ref.get("targetGUID")), ref.get("targetGUID"))] = value
+        case = QdaCase(guid=norm_guid(el.get("guid")), name=el.get("name") or "", variables=_values(el, variables))
         case.sources = [norm_guid(r.get("targetGUID")) for r in children(el, "SourceRef")]
         project.cases.append(case)
     notes = child(root, "Notes")

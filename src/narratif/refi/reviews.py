@@ -20,8 +20,9 @@ from pathlib import Path
 
 from narratif.models import Sentence, TurningPointReview
 from narratif.turning_points.review import CHANGES, sentence_of, turning_points_digest, verdicts
+from narratif.refi.matching import match_sources, store_documents
 from narratif.refi.qdpx import QdpxProject, read_qdpx
-from narratif.refi.common import TURNING_POINT_LABELS, QdaCode, guid, norm_guid
+from narratif.refi.common import TURNING_POINT_LABELS, QdaCode, RefiError, guid, norm_guid
 
 
 #: What ``narratif export qdpx`` writes in each source's description (see :func:`turning_points_digest`).
@@ -94,13 +95,15 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
     pseudonymised or not). Sources the store does not hold, or whose text no longer lines
     up with the stored one, are left out with a warning naming them.
     """
+    given = project
     name = Path(project).name if not isinstance(project, QdpxProject) else project.name
     if not isinstance(project, QdpxProject):
         project = read_qdpx(project)
     reviewed_at = reviewed_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     codes = project.all_codes()
     docs = store.documents(with_text=True)
-    by_guid = {norm_guid(guid("source", d)): (d, p, t) for d, p, t in zip(docs["doc_id"], docs["path"], docs["text"])}
+    stored = {d: (d, p, t) for d, p, t in zip(docs["doc_id"], docs["path"], docs["text"])}
+    doc_of = match_sources(project, store_documents(store))  # GUID, else narratif id, else text
     result = ReviewImport()
     tp_codings: dict[str, list] = {}
     for c in project.codings:
@@ -108,10 +111,10 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
         if tp_type is not None:
             tp_codings.setdefault(c.source, []).append((c.start, c.end, tp_type))
     for src in project.sources:
-        if src.guid not in by_guid:
+        if src.guid not in doc_of:
             result.warnings.append(f"{name}: source {src.name!r} is not a document of this store; left out")
             continue
-        doc_id, path, stored_text = by_guid[src.guid]
+        doc_id, path, stored_text = stored[doc_of[src.guid]]
         if src.text is None:
             result.warnings.append(f"{name}: source {src.name!r} has no text in the project; left out")
             continue
@@ -148,4 +151,9 @@ def turning_point_reviews(project: QdpxProject | str | Path, store, *, reviewed_
         result.documents += 1
         result.reviews.extend(verdicts(doc_id, path, detected, reviewed, by_id, source=name,
                                       reviewed_at=reviewed_at, reject=not changed))
+    if not result.documents:
+        why = f" ({result.warnings[0].removeprefix(name + ': ')})" if result.warnings else ""
+        raise RefiError(f"{given}: nothing in it matches this store: none of its {len(project.sources)} sources "
+                        f"is a document of the store whose text lines up (sources are matched by GUID, "
+                        f"narratif document id or text){why}")
     return result

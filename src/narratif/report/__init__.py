@@ -81,17 +81,16 @@ def snapshot_of(documents: pd.DataFrame, tables: dict[str, pd.DataFrame], topics
 def _review_counts(store, tps: pd.DataFrame, docs: pd.DataFrame) -> dict[str, int]:
     """How many of the turning points shown an analyst confirmed (accepted, retyped or added)
     and how many proposals analysts rejected, for the documents reported."""
-    from narratif.turning_points.review import REJECT, REVIEW_MARK
-    from narratif.turning_points.classifier import TEAM_TYPING
+    from narratif.models import TP_REVIEW_ADDED, TP_TEAM_TYPED
+    from narratif.turning_points.review import REJECT
 
-    ev = tps["evidence"].fillna("") if not tps.empty else pd.Series([], dtype=str)
+    src = tps["source"].fillna("auto") if not tps.empty and "source" in tps else pd.Series([], dtype=str)
     shown = set(docs["doc_id"]) if not docs.empty else set()
     rejected = sum(r.verdict == REJECT and r.doc_id in shown for r in store.reviews())
-    reviewed = ev.str.contains(REVIEW_MARK, regex=False)
-    return {"n_tp_reviewed": int(reviewed.sum()),
-            "n_tp_added": int(ev.str.startswith(f"{REVIEW_MARK}added").sum()), "n_tp_rejected": rejected,
+    return {"n_tp_reviewed": int(src.str.startswith("review:").sum()),
+            "n_tp_added": int((src == TP_REVIEW_ADDED).sum()), "n_tp_rejected": rejected,
             # proposals (not yet reviewed) typed by the classifier adapted to the team's reviews
-            "n_tp_team_typed": int((ev.str.contains(TEAM_TYPING, regex=False) & ~reviewed).sum())}
+            "n_tp_team_typed": int((src == TP_TEAM_TYPED).sum())}
 
 
 def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None

@@ -28,7 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from narratif.nlp import extensions
-from narratif.models import Document, TurningPoint
+from narratif.models import TP_AUTO, TP_TEAM_TYPED, Document, TurningPoint
 from narratif.turning_points.lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, _TELLING_ANNOUNCED,
     LEVIER_WORDS,
@@ -409,13 +409,14 @@ def detect_turning_points(document: Document, parsed, *, settings: TurningPointS
                  for i in _rule_picks(rows, profiles, s, budget)]
     else:
         picks = _learned_picks(rows, profiles, model, s, budget)
+    source = TP_TEAM_TYPED if model is not None and model.meta.get("adapted") else TP_AUTO
     out = []
     for i, tp_type, score, evidence in picks:
         p, sent, span, cand = rows[i]
         polarity = TurningPointScorer.polarity(tp_type, span.text.lower())
         out.append(TurningPoint(doc_id=document.doc_id, seg_id=sent.seg_id, sent_id=sent.sent_id,
                                 start=sent.start, end=sent.end, text=sent.text, type=tp_type,
-                                polarity=polarity, score=float(score), evidence=evidence))
+                                polarity=polarity, score=float(score), evidence=evidence, source=source))
     return out
 
 

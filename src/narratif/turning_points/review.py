@@ -17,7 +17,9 @@ import json
 from dataclasses import replace
 from typing import Callable, Iterable
 
-from narratif.models import Sentence, TurningPoint, TurningPointReview
+from narratif.models import (
+    TP_REVIEW_ACCEPTED, TP_REVIEW_ADDED, TP_REVIEW_RETYPED, Sentence, TurningPoint, TurningPointReview,
+)
 
 KEEP, REJECT = "keep", "reject"
 CHANGES = ("accepted", "retyped", "added", "rejected")
@@ -130,7 +132,8 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
             same = r.type == tp.type
             note = f"{REVIEW_MARK}{'accepted' if same else f'retyped from {tp.type}'} ({r.source}, {r.reviewed_at[:10]})"
             polarity = tp.polarity if same else TurningPointScorer.polarity(r.type, tp.text.lower())
-            out.append(replace(tp, type=r.type, polarity=polarity, evidence=f"{tp.evidence}; {note}"))
+            out.append(replace(tp, type=r.type, polarity=polarity, evidence=f"{tp.evidence}; {note}",
+                               source=TP_REVIEW_ACCEPTED if same else TP_REVIEW_RETYPED))
     for sid, r in by_sent.items():
         if r.verdict != KEEP or r.type is None:
             continue
@@ -138,7 +141,8 @@ def apply_reviews(turning_points: Iterable[TurningPoint], reviews: Iterable[Turn
         score = float(score_of(s)) if score_of is not None else 0.0
         out.append(TurningPoint(doc_id=s.doc_id, seg_id=s.seg_id, sent_id=s.sent_id, start=s.start, end=s.end,
                                 text=s.text, type=r.type, polarity=TurningPointScorer.polarity(r.type, s.text.lower()),
-                                score=score, evidence=f"{REVIEW_MARK}added ({r.source}, {r.reviewed_at[:10]})"))
+                                score=score, evidence=f"{REVIEW_MARK}added ({r.source}, {r.reviewed_at[:10]})",
+                                source=TP_REVIEW_ADDED))
     return sorted(out, key=lambda t: t.sent_id)
 
 
