@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 from typing import Any, Iterable
 
 import pandas as pd
+from narratif.atomic import atomic_write_text
 
 MAPPING_FILE = ".narratif-pseudonyms.json"
 #: Attribute columns whose values are person names.
@@ -250,9 +251,7 @@ class Pseudonymiser:
 
     def save(self, out_dir: str | Path) -> Path:
         path = Path(out_dir) / MAPPING_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_mapping(), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(self.to_mapping(), ensure_ascii=False, indent=1, sort_keys=True))
         return path
 
     @classmethod

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from dataclasses import fields
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from narratif.models import Analysis, Coding, Document, Segment, Sentence, TimeExpression, TurningPoint, TurningPointReview
+from narratif.atomic import atomic_write
 
 DB_NAME = "narratif.duckdb"
 TABLES_DIR = "tables"
@@ -321,9 +321,7 @@ class Store:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for name in tables or [t for t in self.tables() if t != "meta"]:  # meta: internal memo
-            target = out / f"{name}.parquet"
-            tmp = out / f".{name}.parquet.tmp"
-            self.con.execute(f"COPY (SELECT * FROM {name}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
-            os.replace(tmp, target)
+            target = atomic_write(out / f"{name}.parquet", lambda tmp: self.con.execute(
+                f"COPY (SELECT * FROM {name}) TO '{tmp.as_posix()}' (FORMAT PARQUET)"))
             written.append(target)
         return written

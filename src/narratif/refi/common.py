@@ -12,9 +12,7 @@ codebook survives NVivo, ATLAS.ti, MAXQDA or QualCoder without losing its keywor
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 import uuid
 import zipfile
@@ -25,6 +23,8 @@ from typing import Callable, Iterable
 import pandas as pd
 import yaml
 from lxml import etree
+
+from narratif.atomic import atomic_write  # noqa: F401  (re-exported for the writers of both formats)
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -163,22 +163,6 @@ def read_zip(path: str | Path, *, wanted: Callable[[str], bool] = lambda n: True
                 raise RefiError(f"{path}: member {name} is larger than its header says")
             out[name] = data
     return out
-
-
-def atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` then rename onto ``target``: readers never see half a file."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
 
 
 # -- the code tree ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from narratif.atomic import atomic_write_text
 
 __all__ = ["ReportData", "collect", "write_reports", "HISTORY_FILE"]
 
@@ -172,10 +173,7 @@ def write_reports(store, out_dir: Path, *, codebook, pseudonymise: bool = False)
         "summary": write_summary(data, out_dir / "summary.md"),
         "xlsx": write_xlsx(data, out_dir / "analysis.xlsx"),
     }
-    history.parent.mkdir(parents=True, exist_ok=True)
-    tmp = history.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data.snapshot, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(history)
+    atomic_write_text(history, json.dumps(data.snapshot, ensure_ascii=False, indent=1))
     paths["history"] = history
     if pseudo is not None:
         pseudo.save(out_dir)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from narratif.aggregate.narrative import MIAOU
+from narratif.atomic import atomic_write_text
 
 #: A theme's share "moved notably" when it changed by at least this many percentage points...
 SHARE_POINTS = 2.0
@@ -111,7 +112,5 @@ def write_summary(data, path: Path) -> Path:
         out += ["## Séquences de tournants fréquentes", ""]
         out += [f"- {r.ngram} : {r.n_narrators} récits" for r in ng.head(5).itertuples()]
     text = "\n".join(out).rstrip() + "\n"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, text)
     return path

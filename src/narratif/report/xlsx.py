@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from narratif.atomic import atomic_write
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -55,7 +56,5 @@ def write_xlsx(data, path: Path) -> Path:
         ws.append([str(c) for c in df.columns])
         for row in df.head(MAX_ROWS).itertuples(index=False):
             ws.append([_cell(v) for v in row])
-    tmp = path.with_suffix(".tmp.xlsx")
-    wb.save(tmp)
-    tmp.replace(path)
+    atomic_write(path, wb.save, suffix=".xlsx")
     return path

@@ -6,7 +6,6 @@ keyed by content hash + backend signature, so a rerun never embeds a text twice.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 
 from narratif.embeddings import EmbeddingBackend, text_key
 from narratif.store import Store
+from narratif.atomic import atomic_write
 
 _WORD_RE = re.compile(r"\w+")
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
@@ -68,11 +68,10 @@ class EmbeddingCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
         keys = sorted(self._vectors)
-        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._vectors[k] for k in keys]))
-        os.replace(tmp, self.path)
+        atomic_write(self.path, lambda tmp: np.savez(tmp, keys=np.array(keys),
+                                                     vectors=np.vstack([self._vectors[k] for k in keys])),
+                     suffix=".npz")
         self._dirty = False
 
 

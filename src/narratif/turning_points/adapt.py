@@ -30,6 +30,7 @@ import numpy as np
 from narratif.turning_points.review import KEEP, verdicts_by_sentence
 from narratif.turning_points.lexicon import TYPES
 from narratif.turning_points.classifier import TYPE_EXAMPLES_PATH, TurningPointModel, TypeExamples, fit_typer, load_model, weights_hash
+from narratif.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +187,7 @@ def adapt_to_reviews(store, models_dir: Path, *, nlp=None, min_examples: int = M
                           f"{len(team)} typed turning points reviewed so far: typing adapts from {min_examples} on")
     model = adapt_model(base, TypeExamples.load(TYPE_EXAMPLES_PATH), team)
     path = team_model_path(models_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    model.save(tmp)
-    tmp.replace(path)  # a run reading the models directory never sees half a file
+    atomic_write(path, model.save)  # a run reading the models directory never sees half a file
     return Adaptation(len(team), n_docs, path)
 
 
