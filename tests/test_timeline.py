@@ -254,7 +254,7 @@ def test_review_cases(text, expected):
 
 def test_no_sentence_starts_inside_a_spoken_number(nlp):
     """The parser cut unpunctuated speech inside numbers (« en mille | neuf cent … »)."""
-    from narratif.nlp.parse import keep_spoken_numbers_whole
+    from narratif.nlp.components import keep_spoken_numbers_whole
 
     assert "narratif_spoken_numbers" in nlp.pipe_names
     doc = nlp("alors on est partis en soixante - trois vous êtes arrivée en mille neuf cent soixante et un "

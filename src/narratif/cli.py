@@ -162,7 +162,7 @@ def turning_points(
     """Print the turning points of each file with their line, type, year and evidence (no store written)."""
     from narratif.ingest import iter_input_files
     from narratif.nlp.parse import load_nlp
-    from narratif.turning_points.detect import story_turning_points
+    from narratif.turning_points.story import story_turning_points
 
     nlp = load_nlp()
     files = list(iter_input_files(inputs))

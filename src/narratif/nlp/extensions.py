@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-_DOC_EXTENSIONS: dict[str, dict] = {}
+_DOC_EXTENSIONS: dict[str, dict] = {
+    "turning_point_settings": {"default": None},  # signature of the settings sentences were scored with
+}
 _SPAN_EXTENSIONS: dict[str, dict] = {
     "turning_point": {"default": None},  # dict: type, polarity, score, evidence
     "orientation": {"default": None},  # past | present | future
@@ -22,3 +24,6 @@ def set_extensions() -> None:
         for name, kwargs in table.items():
             if not cls.has_extension(name):
                 cls.set_extension(name, **kwargs)
+
+
+set_extensions()  # importing this module registers them

