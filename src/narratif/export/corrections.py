@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..formulas import csv_safe_frame
 from .qdpx import QdpxProject, read_qdpx
 from .refi import guid
 
@@ -71,8 +72,12 @@ def qdpx_to_training(qdpx_path: str | Path, *, baseline: str | Path | None = Non
 
 
 def write_training_csv(qdpx_path: str | Path, target: str | Path, *, baseline: str | Path | None = None) -> Path:
-    """:func:`qdpx_to_training` written as the CSV ``narratif train`` takes."""
+    """:func:`qdpx_to_training` written as the CSV ``narratif train`` takes.
+
+    Texts come from the reviewed project: one a spreadsheet would run as a formula is
+    written with a leading apostrophe, which ``narratif train`` takes off again.
+    """
     df = qdpx_to_training(qdpx_path, baseline=baseline)
     target = Path(target)
-    df.to_csv(target, index=False)
+    csv_safe_frame(df).to_csv(target, index=False)
     return target
