@@ -11,7 +11,7 @@ Peak memory is measured two ways: the kernel's maximum resident set size of the 
 (``wait4``: the largest single process of its tree) and the largest sum of the RSS
 of the whole process tree, sampled every 20 ms with psutil.
 
-    python benchmarks/bench_hostile_zip.py [--inflate-mib 1100] [--json out.json]
+    python benchmarks/bench_hostile_zip.py [--inflate-mib 1100] [--json out.json] [--src OTHER/src]
 
 The builder functions are reused by ``tests/test_hostile_input.py`` with small sizes.
 """
@@ -159,10 +159,12 @@ def _run_sample(corpus: Path, out: Path, env: dict[str, str]) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--inflate-mib", type=int, default=1100, help="real inflated size of the bomb (MiB)")
-    ap.add_argument("--noise", type=int, default=250, help="random bytes per 64 KiB (sets the file size)")
+    ap.add_argument("--noise", type=int, default=40, help="random bytes per 64 KiB (sets the file size)")
+    ap.add_argument("--src", type=Path, default=ROOT / "src",
+                    help="the narratif sources to run (another checkout's src/ to compare, e.g. before a fix)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(args.src.resolve()), str(args.src.resolve().parent),
                                                         os.environ.get("PYTHONPATH", "")])}
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
         tmp = Path(tmp)
