@@ -27,10 +27,10 @@ class _RootReached(Exception):
 
 
 class _StopAtRoot(ContentHandler):
-    def startElement(self, name, attrs):  # noqa: N802 (SAX names)
+    def startElement(self, name, attrs):  # SAX names the callbacks
         raise _RootReached
 
-    def startElementNS(self, name, qname, attrs):  # noqa: N802
+    def startElementNS(self, name, qname, attrs):
         raise _RootReached
 
 

@@ -17,8 +17,8 @@ import copy
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 #: Bytes inflated per read: the most a lying member can inflate past its declared size.
 CHUNK = 64 * 1024
@@ -120,7 +120,7 @@ class SafeZip:
             out[name] = info
         return out
 
-    def __enter__(self) -> "SafeZip":
+    def __enter__(self) -> SafeZip:
         return self
 
     def __exit__(self, *exc) -> None:
