@@ -289,8 +289,8 @@ def test_reader_refuses_traversal_bombs_and_entities(tmp_path, exported):
            '<Description>&b;&c;</Description></Project>')
     with zipfile.ZipFile(lol, "w") as zf:
         zf.writestr("project.qde", xml)
-    project = read_qdpx(lol)  # entities are left unexpanded, files are never read
-    assert project.name == "x" and project.sources == []
+    with pytest.raises(RefiError, match="DTD"):  # refused before parsing: nothing expanded or read
+        read_qdpx(lol)
     not_zip = tmp_path / "not.qdpx"
     not_zip.write_text("hello")
     with pytest.raises(RefiError, match="zip"):

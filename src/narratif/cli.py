@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="narratif",
@@ -17,39 +18,45 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True, soft_wrap=True)  # never break a file path across lines
-out_console = Console()
+# never break a file path across lines; ":name:" in a file name stays text, not an emoji
+console = Console(stderr=True, soft_wrap=True, emoji=False)
+out_console = Console(emoji=False)
+
+
+def _line(*parts: str | tuple[str, str]) -> Text:
+    """A console line from plain pieces and (text, style) pairs: paths and user text are never
+    read as rich markup (a file named ``notes[/]x.txt`` prints as it is)."""
+    return Text.assemble(*parts)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(_line(("error:", "bold red"), " ", str(message)))
     raise typer.Exit(code)
 
 
 def print_summary(summary) -> None:
     """The closing summary: documents ok / quarantined, words, seconds, warnings."""
     ok = summary.n_documents - summary.n_quarantined
-    console.print(
-        f"[bold]narratif[/]: {summary.n_documents} documents — [green]{ok} ok[/], "
-        f"[yellow]{summary.n_quarantined} quarantined[/]; {summary.n_processed} analysed, "
-        f"{summary.n_skipped} unchanged; {summary.n_words:,} words; {summary.seconds:.1f} s → {summary.out}"
-    )
+    console.print(_line(
+        ("narratif", "bold"), f": {summary.n_documents} documents — ", (f"{ok} ok", "green"), ", ",
+        (f"{summary.n_quarantined} quarantined", "yellow"), f"; {summary.n_processed} analysed, "
+        f"{summary.n_skipped} unchanged; {summary.n_words:,} words; {summary.seconds:.1f} s → {summary.out}"))
     if summary.n_documents == 0:
-        console.print("[yellow]warning:[/] no supported input files were found")
+        console.print(_line(("warning:", "yellow"), " no supported input files were found"))
     if summary.quarantined:
         table = Table(title="Quarantined documents", show_lines=False, title_justify="left")
         table.add_column("file", overflow="fold")
         table.add_column("reason", overflow="fold")
         for path, error in summary.quarantined:
-            table.add_row(path, error)
+            table.add_row(Text(str(path)), Text(str(error)))
         console.print(table)
     for w in summary.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(_line(("warning:", "yellow"), f" {w}"))
     for e in getattr(summary, "errors", []):
-        console.print(f"[bold red]error:[/] {e} (per-document results are stored; see the log above)")
+        console.print(_line(("error:", "bold red"), f" {e} (per-document results are stored; see the log above)"))
     topics = getattr(summary, "topics", None)
     if topics is not None and getattr(topics, "message", None):
-        console.print(f"topics: {topics.message}")
+        console.print(f"topics: {topics.message}", markup=False)
 
 
 @app.command()
@@ -103,7 +110,7 @@ def topics(
     with run_lock(out), Store(out) as store:
         result = update_topics(store, models_dir or out / "models", codebook=load_codebook(codebook), refit=refit)
         store.export_parquet(["topics", "segment_topics", "topics_by_attribute"])
-    console.print(getattr(result, "message", result))
+    console.print(str(getattr(result, "message", result)), markup=False)
 
 
 @app.command()
@@ -148,7 +155,7 @@ def code(
     for col in ("seg_id", "code", "score", "evidence"):
         table.add_column(col, overflow="fold")
     for row in df.itertuples():
-        table.add_row(str(row.seg_id), row.code, f"{row.score:.2f}", row.evidence)
+        table.add_row(str(row.seg_id), Text(str(row.code)), f"{row.score:.2f}", Text(str(row.evidence or "")))
     out_console.print(table)
 
 
@@ -182,11 +189,12 @@ def turning_points(
                 text = " ".join(row.text.split())
                 typer.echo(f"{path}\t{row.line}\t{row.type}\t{row.polarity}\t{row.score:.2f}\t{row.year}\t{text}")
             continue
-        table = Table(title=f"{path} — {len(df)} turning points", show_lines=False)
+        table = Table(title=Text(f"{path} — {len(df)} turning points"), show_lines=False)
         for col in ("line", "type", "polarity", "year", "score", "text", "evidence"):
             table.add_column(col, overflow="fold")
         for row in df.itertuples():
-            table.add_row(str(row.line), row.type, row.polarity, row.year, f"{row.score:.2f}", row.text, row.evidence)
+            table.add_row(str(row.line), row.type, row.polarity, row.year, f"{row.score:.2f}", Text(str(row.text)),
+                          Text(str(row.evidence or "")))
         out_console.print(table)
     if failed:
         raise typer.Exit(1)
@@ -226,9 +234,9 @@ def train(
                 path = train_classifier(csv, codebook=load_codebook(codebook), models_dir=target)
         else:
             path = train_classifier(codings, codebook=load_codebook(codebook), models_dir=target)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # RefiError, CodebookError: ValueErrors naming their file
         _fail(str(exc))
-    console.print(f"coding classifier saved to {path}")
+    console.print(f"coding classifier saved to {path}", markup=False)
 
 
 @app.command()
@@ -263,7 +271,7 @@ def review(
             except Exception as exc:
                 adaptation = None
                 console.print(f"turning-point typing not adapted: {exc}", style="yellow", markup=False)
-    except (RefiError, ValueError) as exc:
+    except (RefiError, ValueError, OSError) as exc:
         _fail(f"{reviewed}: {exc}" if str(reviewed) not in str(exc) else str(exc))
     except StoreLockedError as exc:
         _fail(str(exc), 3)
@@ -302,7 +310,7 @@ def export_qdpx_cmd(
         path = export_qdpx(out, target, codebook=run_codebook(out, codebook), pseudonymise=pseudonymise)
     except (RefiError, ValueError) as exc:  # CodebookError is a ValueError
         _fail(str(exc))
-    console.print(f"REFI-QDA project written to {path}")
+    console.print(f"REFI-QDA project written to {path}", markup=False)
 
 
 @export_app.command("qdc")
@@ -319,7 +327,7 @@ def export_qdc_cmd(
         path = export_qdc(codebook, target)
     except ValueError as exc:
         _fail(str(exc))
-    console.print(f"REFI-QDA codebook written to {path}")
+    console.print(f"REFI-QDA codebook written to {path}", markup=False)
 
 
 def main() -> None:  # pragma: no cover

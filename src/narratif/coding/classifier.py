@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from narratif.codebook import Codebook
+from narratif.formulas import from_csv
 
 #: label of "none of this category's codes"
 NONE = "__none__"
@@ -112,7 +113,9 @@ def read_codings_csv(path: str | Path, codebook: Codebook) -> pd.DataFrame:
     if text_col is None or "code" not in cols or "accepted" not in cols:
         raise ValueError(f"{path}: needs a text column (one of {_TEXT_COLUMNS}), 'code' and 'accepted'; "
                          f"found {list(df.columns)}")
-    out = pd.DataFrame({"text": df[text_col].str.strip(), "code": df[cols["code"]].str.strip(),
+    # a leading apostrophe before "=", "+", "-", "@" only tells spreadsheets "this is text"
+    out = pd.DataFrame({"text": df[text_col].str.strip().map(from_csv),
+                        "code": df[cols["code"]].str.strip().map(from_csv),
                         "accepted": df[cols["accepted"]].str.strip().str.lower()})
     truthy, falsy = {"1", "true", "yes", "oui", "vrai"}, {"0", "false", "no", "non", "faux"}
     bad = ~out["accepted"].isin(truthy | falsy)

@@ -1,7 +1,7 @@
 """What the REFI-QDA project (.qdpx) and codebook (.qdc) formats share.
 
 Stable GUIDs (uuid5, so a re-export of the same store is diffable), XML text
-cleaning, a safe XML parser and a guarded zip reader for files that come back
+cleaning, a safe XML parser (no DTD) and a guarded zip reader for files that come back
 from other people's software, atomic writes, and the code tree both formats carry.
 
 A narratif code travels with its id and its matching vocabulary in a short YAML
@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -25,6 +24,8 @@ import yaml
 from lxml import etree
 
 from narratif.atomic import atomic_write  # noqa: F401  (re-exported for the writers of both formats)
+from narratif.safexml import DTDRefused, refuse_dtd
+from narratif.safezip import ArchiveError, SafeZip
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -55,6 +56,8 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
 MAX_MEMBERS = 100_000
 
+_META_TEXT = ("id", "category", "turning_point", "label")
+_META_LISTS = ("keywords", "strong_keywords", "exclusions", "examples")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
@@ -93,10 +96,16 @@ def safe_parser() -> etree.XMLParser:
 
 
 def parse_xml(data: bytes, *, source: str) -> etree._Element:
+    """Parse a project or codebook document; one declaring a DTD or entities is refused."""
     try:
+        refuse_dtd(data, source=source)
         root = etree.fromstring(data, parser=safe_parser())
+    except DTDRefused as exc:
+        raise RefiError(str(exc)) from None
     except etree.XMLSyntaxError as exc:
         raise RefiError(f"{source}: not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:  # expat could not pre-read it (an encoding it lacks)
+        raise RefiError(f"{source}: declares a DTD, refused")
     return root
 
 
@@ -120,49 +129,20 @@ def child_text(el: etree._Element, name: str) -> str:
 
 
 # -- zip files ----------------------------------------------------------------------------
-def _safe_member_name(name: str) -> str | None:
-    """The normalised member name, or None when it could escape the archive."""
-    n = name.replace("\\", "/")
-    p = PurePosixPath(n)
-    if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in p.parts:
-        return None
-    return str(p)
-
-
 def read_zip(path: str | Path, *, wanted: Callable[[str], bool] = lambda n: True) -> dict[str, bytes]:
-    """Members of a zip file, guarded against traversal names and decompression bombs."""
+    """Members of a zip file, guarded against traversal names and decompression bombs.
+
+    Members are streamed under a hard cap on the bytes actually inflated (see
+    :mod:`narratif.safezip`), so a member whose headers lie about its size is refused
+    after a few kilobytes; a corrupt member (bad CRC, truncated data) is a RefiError
+    naming the file like any other unreadable project.
+    """
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise RefiError(f"{path}: not a readable zip archive: {exc}") from None
-    out: dict[str, bytes] = {}
-    total = 0
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise RefiError(f"{path}: {len(infos)} members, more than {MAX_MEMBERS}")
-        for info in infos:
-            if info.is_dir():
-                continue
-            name = _safe_member_name(info.filename)
-            if name is None:
-                raise RefiError(f"{path}: unsafe member name {info.filename!r}")
-            if not wanted(name):
-                continue
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise RefiError(f"{path}: member {name} is {info.file_size} bytes, over the limit")
-            if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise RefiError(f"{path}: member {name} compresses {info.file_size / max(info.compress_size, 1):.0f}"
-                                " times: refusing a possible zip bomb")
-            total += info.file_size
-            if total > MAX_TOTAL_BYTES:
-                raise RefiError(f"{path}: more than {MAX_TOTAL_BYTES} bytes once uncompressed")
-            with zf.open(info) as fh:  # the declared size can lie: read at most one byte more
-                data = fh.read(info.file_size + 1)
-            if len(data) > info.file_size:
-                raise RefiError(f"{path}: member {name} is larger than its header says")
-            out[name] = data
-    return out
+        with SafeZip(path, max_members=MAX_MEMBERS, max_total=MAX_TOTAL_BYTES, max_member=MAX_MEMBER_BYTES,
+                     max_ratio=MAX_RATIO, wanted=wanted) as zf:
+            return {name: zf.read(name) for name in zf.names()}
+    except ArchiveError as exc:
+        raise RefiError(str(exc)) from None
 
 
 # -- the code tree ------------------------------------------------------------------------
@@ -207,6 +187,10 @@ def split_description(text: str) -> tuple[str, dict]:
         return text.strip(), {}
     if not isinstance(meta, dict):
         return text.strip(), {}
+    # a trailer is untrusted text: only the keys narratif writes, with the types it writes
+    meta = {k: v for k, v in meta.items()
+            if (k in _META_TEXT and isinstance(v, str))
+            or (k in _META_LISTS and isinstance(v, list) and all(isinstance(x, str) for x in v))}
     return head.strip(), meta
 
 

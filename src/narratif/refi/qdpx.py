@@ -465,8 +465,22 @@ def _read_text_source(el: etree._Element, members: dict[str, bytes], project: Qd
 
 
 def read_qdpx(path: str | Path) -> QdpxProject:
-    """Read a REFI-QDA project file (from narratif or any QDA tool) safely."""
+    """Read a REFI-QDA project file (from narratif or any QDA tool) safely.
+
+    Every failure is a :class:`RefiError` whose one-line message names the file.
+    """
     path = Path(path)
+    try:
+        return _read_project(path)
+    except RefiError as exc:
+        if str(path) in str(exc):
+            raise
+        raise RefiError(f"{path}: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OSError, etree.LxmlError) as exc:
+        raise RefiError(f"{path}: cannot read the project ({type(exc).__name__}: {exc})") from None
+
+
+def _read_project(path: Path) -> QdpxProject:
     members = read_zip(path, wanted=lambda n: n.lower().endswith((".qde", ".txt")))
     qde = [n for n in members if n.lower().endswith(".qde") and "/" not in n]
     if len(qde) != 1:

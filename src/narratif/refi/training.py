@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from narratif.formulas import csv_safe_frame
+
 from narratif.refi.matching import exported_documents, match_codes, match_sources, store_documents
 from narratif.refi.qdpx import QdpxProject, read_qdpx
 from narratif.refi.common import RefiError, codebook_codes
@@ -114,8 +116,12 @@ def qdpx_to_training(qdpx_path: str | Path, *, baseline: str | Path | None = Non
 
 def write_training_csv(qdpx_path: str | Path, target: str | Path, *, baseline: str | Path | None = None,
                        codebook=None) -> Path:
-    """:func:`qdpx_to_training` written as the CSV ``narratif train`` takes."""
+    """:func:`qdpx_to_training` written as the CSV ``narratif train`` takes.
+
+    Texts come from the reviewed project: one a spreadsheet would run as a formula is
+    written with a leading apostrophe, which ``narratif train`` takes off again.
+    """
     df = qdpx_to_training(qdpx_path, baseline=baseline, codebook=codebook)
     target = Path(target)
-    df.to_csv(target, index=False)
+    csv_safe_frame(df).to_csv(target, index=False)
     return target

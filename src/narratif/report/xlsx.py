@@ -1,4 +1,11 @@
-"""``analysis.xlsx``: one sheet per table (openpyxl, write-only for speed)."""
+"""``analysis.xlsx``: one sheet per table (openpyxl, write-only for speed).
+
+Every text cell, column names included, is an explicit string cell: openpyxl would
+otherwise store a value starting with ``=`` (an attribute value from a metadata
+sidecar, a file name) as a live formula. Text a spreadsheet would evaluate if typed
+(``=``, ``+``, ``-``, ``@``, tab, CR: :mod:`narratif.formulas`) also gets Excel's
+quote prefix, so editing the cell keeps it text.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,10 @@ from pathlib import Path
 import pandas as pd
 from narratif.atomic import atomic_write
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from narratif.formulas import looks_like_formula
 
 MAX_CELL = 32_000
 MAX_ROWS = 1_000_000
@@ -45,6 +55,20 @@ def _cell(v):
     return str(v)
 
 
+def _text_cell(ws, value: str) -> WriteOnlyCell:
+    """A cell that holds ``value`` as text, never as a formula."""
+    cell = WriteOnlyCell(ws)
+    cell.value = value
+    cell.data_type = "s"  # after the value: openpyxl types "=..." as a formula on assignment
+    if looks_like_formula(value):
+        cell.quotePrefix = True
+    return cell
+
+
+def _row(ws, values) -> list:
+    return [_text_cell(ws, v) if isinstance(v, str) else v for v in values]
+
+
 def write_xlsx(data, path: Path) -> Path:
     sheets = {"documents": data.documents, **data.tables}
     if data.topics is not None:
@@ -53,8 +77,8 @@ def write_xlsx(data, path: Path) -> Path:
     used: set[str] = set()
     for name, df in sheets.items():
         ws = wb.create_sheet(sheet_name(name, used))
-        ws.append([str(c) for c in df.columns])
+        ws.append(_row(ws, [_cell(str(c)) for c in df.columns]))
         for row in df.head(MAX_ROWS).itertuples(index=False):
-            ws.append([_cell(v) for v in row])
+            ws.append(_row(ws, [_cell(v) for v in row]))
     atomic_write(path, wb.save, suffix=".xlsx")
     return path
