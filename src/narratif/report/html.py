@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..narrative import MIAOU
+from . import validation
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
@@ -213,8 +214,11 @@ def write_html(data, path: Path) -> Path:
                              hovertemplate="%{x}: %{y:.1f} % des segments<extra></extra>"))
         f.update_layout(title="Les six thèmes de l'étude : part des segments analysés", yaxis=dict(title="%"))
         overview = fig(f, height=360)
+    if not theme_rows.empty:
+        theme_rows = validation.theme_rows(theme_rows, data)
     context = {
         "data": data, "t": t, "overview": overview, "table": table, "theme_rows": theme_rows,
+        "validation": validation.html_context(data),
         "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
         "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
         "tp_labels": TP_LABELS,
