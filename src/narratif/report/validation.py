@@ -114,6 +114,7 @@ def html_context(data) -> dict:
     view = est.copy()
     view["label"] = [data.label(c) if cat != "turning_points" else f"tournant : {TP_LABELS.get(c, c)}"
                      for c, cat in zip(view["code"], view["category"])]
+    view["unit"] = view["unit"].map({"segment": "segment", "sentence": "phrase"}).fillna(view["unit"])
     view["corrected"] = [corrected_text(r) for _, r in view.iterrows()]
     for col in ("precision", "recall"):
         view[col + "_txt"] = [f"{v:.2f} [{lo:.2f}–{hi:.2f}]" if pd.notna(v) else "—"

@@ -76,9 +76,9 @@ def _clip(text, n: int, *, tail: bool = False) -> str:
 
 
 def write_csv(rows: pd.DataFrame, path: Path) -> Path:
-    """The contract's six columns (UTF-8 with a byte-order mark, so spreadsheets read the accents)."""
+    """The contract's six columns, plain UTF-8 (for a spreadsheet, the .xlsx is the one to open)."""
     tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for r in rows[CSV_COLUMNS].itertuples(index=False):

@@ -63,7 +63,7 @@ def _verdict_value(v: Any) -> int | None | str:
 
 
 def _check_header(path: Path, header: list[str], allowed_extra: Iterable[str]) -> None:
-    header = [str(h or "").strip() for h in header]
+    header = [str(h or "").strip().lstrip("\ufeff") for h in header]
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [h for h in header if h not in CSV_COLUMNS and h not in allowed_extra]
     if missing or extra:
@@ -97,7 +97,7 @@ def _csv_rows(path: Path) -> list[_Row]:
         if len(cells) != len(header):
             raise VerdictFileError(f"{path}: row {i}: {len(cells)} cells for {len(header)} columns "
                                    "(a cell with an unquoted separator or line break?)")
-        rows.append(_Row(f"row {i}", dict(zip((h.strip() for h in header), cells))))
+        rows.append(_Row(f"row {i}", dict(zip((h.strip().lstrip("\ufeff") for h in header), cells))))
     return rows
 
 
