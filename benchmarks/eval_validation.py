@@ -107,6 +107,18 @@ def theme_data(shared: Path, nlp):
                       {t: "themes" for t in themes}), truth
 
 
+def resampled(frame, truth: pd.DataFrame, size: int, seed: int = 123):
+    """A larger corpus drawn with replacement from the labelled units (same joint law of
+    prediction and label), to see the estimator at the size of the issue's expert check."""
+    from narratif.validation.units import UnitFrame
+
+    idx = np.random.default_rng(seed).choice(len(frame.units), size=size, replace=True)
+    units = frame.units.iloc[idx].reset_index(drop=True).assign(unit_id=[f"r{i}" for i in range(size)])
+    big = UnitFrame(unit=frame.unit, units=units, levels=frame.levels.iloc[idx].reset_index(drop=True),
+                    codes=frame.codes, families=frame.families, attributes=[], segments=frame.segments)
+    return big, truth.iloc[idx].reset_index(drop=True)
+
+
 def analyst(frame, truth: pd.DataFrame, n: int, seed: int, *, steps: int = 1, training: int = 0) -> pd.DataFrame:
     """One simulated analyst: draw(s), verdicts from the labels, the estimates table."""
     from narratif.validation.sample import ESTIMATION, TRAINING, draw
@@ -173,11 +185,14 @@ def main(argv: list[str] | None = None) -> int:
         simulate("turning points (ParisStories sentences)", frame, truth, args.n, args.seeds)
         simulate("turning points, two samples of n/2", frame, truth, args.n, args.seeds, steps=2)
         simulate("turning points, after a training sample of 30", frame, truth, args.n, args.seeds, training=30)
+        simulate("turning points, n = 300", frame, truth, 300, max(50, args.seeds // 2))
     if args.only in (None, "themes"):
         frame, truth = theme_data(args.shared, nlp)
         simulate("themes (dev-set paragraphs of the study documents)", frame, truth, args.n, args.seeds)
         simulate("themes, n = 30", frame, truth, 30, args.seeds)
         simulate("themes, two samples of n/2", frame, truth, args.n, args.seeds, steps=2)
+        big, big_truth = resampled(frame, truth, 249)
+        simulate("themes, the paragraphs resampled into a corpus of 249", big, big_truth, args.n, args.seeds)
     return 0
 
 

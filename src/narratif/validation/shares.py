@@ -56,12 +56,15 @@ def frame_estimates(frame: UnitFrame, samples: pd.DataFrame, units: pd.DataFrame
             domains.append((attr, str(g), (values == g).fillna(False).to_numpy(dtype=bool)))
     rows = []
     for code in frame.codes:
-        estimator = CodeEstimator(frame.levels[code].to_numpy(), y[code].to_numpy(), w, stratum)
+        reviewed = y[code].notna().to_numpy()
+        estimator = CodeEstimator(frame.levels[code].to_numpy(), y[code].to_numpy(), w, stratum) \
+            if reviewed.any() else None
         pred = predicted[code].to_numpy()
         for attr, group, mask in domains:
             sel = pred if mask is None else pred[mask]
             raw = float(sel.mean()) if len(sel) else None
-            rows.append(_rows(code, attr, group, raw, estimator.estimate(mask), frame))
+            est = estimator.estimate(mask) if estimator is not None else Estimate(None, None, None, None, len(sel), 0)
+            rows.append(_rows(code, attr, group, raw, est, frame))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -77,7 +80,8 @@ def estimates_table(store, codebook, inputs: dict | None = None) -> pd.DataFrame
         columns=["doc_id", "seg_id", "sent_id", "start", "end", "text"])
     frames = []
     for unit in UNITS:
-        frame = build_frame(inputs, sentences, codebook, unit)
+        drawn = bool((samples["unit"] == unit).any())
+        frame = build_frame(inputs, sentences, codebook, unit, keys=drawn)
         if len(frame):
             frames.append(frame_estimates(frame, samples, units, verdicts))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

@@ -105,8 +105,10 @@ def _uncertainty(scores: pd.DataFrame, codes: list[str]) -> np.ndarray:
     return np.where(top1 > 0, top1 - top2, 1.0)
 
 
-def build_frame(inputs: dict[str, pd.DataFrame], sentences: pd.DataFrame, codebook, unit: str) -> UnitFrame:
-    """The units of one kind from the tables a report loads (``quantify.load_inputs``)."""
+def build_frame(inputs: dict[str, pd.DataFrame], sentences: pd.DataFrame, codebook, unit: str, *,
+                keys: bool = True) -> UnitFrame:
+    """The units of one kind from the tables a report loads (``quantify.load_inputs``); without
+    ``keys`` (no sample to match), units are not hashed and ``unit_id`` is their row number."""
     from ..quantify import group_attributes
 
     if unit not in UNITS:
@@ -133,7 +135,7 @@ def build_frame(inputs: dict[str, pd.DataFrame], sentences: pd.DataFrame, codebo
         on = ["doc_id", "sent_id"]
     meta = docs[["doc_id", "path", "label", *attrs]].drop_duplicates("doc_id")
     base = base.merge(meta, on="doc_id").sort_values(["path", "seg_id", "sent_id"]).reset_index(drop=True)
-    base.insert(0, "unit_id", _keys(unit, base))
+    base.insert(0, "unit_id", _keys(unit, base) if keys else [str(i) for i in range(len(base))])
     sc = base[on].merge(scores.reset_index(), on=on, how="left") if len(scores) else base[on].copy()
     sc = sc.reindex(columns=[*on, *codes]).drop(columns=on).fillna(0.0).set_axis(base.index)
     levels = _levels(sc, families)
