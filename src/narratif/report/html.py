@@ -213,6 +213,7 @@ def write_html(data, path: Path) -> Path:
                              marker_color=[data.codebook.get(k).color or "#1f77b4" for k in data.totals["theme_counts"]],
                              hovertemplate="%{x}: %{y:.1f} % des segments<extra></extra>"))
         f.update_layout(title="Les six thèmes de l'étude : part des segments analysés", yaxis=dict(title="%"))
+        validation.add_corrected_bars(f, data)
         overview = fig(f, height=360)
     if not theme_rows.empty:
         theme_rows = validation.theme_rows(theme_rows, data)

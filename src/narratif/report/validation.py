@@ -13,14 +13,19 @@ ALL = "all"
 
 
 def estimates(store, codebook, inputs) -> pd.DataFrame:
-    """The ``estimates`` table (raw shares always; corrected where verdicts exist)."""
-    from ..validation import estimates_table
+    """The ``estimates`` table (raw shares always; corrected where verdicts exist). A failure
+    here only costs the validation figures: the rest of the report is written."""
+    import logging
+
+    from ..validation import ESTIMATE_COLUMNS, estimates_table
 
     if codebook is None:
-        from ..validation import ESTIMATE_COLUMNS
-
         return pd.DataFrame(columns=ESTIMATE_COLUMNS)
-    return estimates_table(store, codebook, inputs)
+    try:
+        return estimates_table(store, codebook, inputs)
+    except Exception as exc:  # noqa: BLE001 — reported, never fatal to the report
+        logging.getLogger("narratif").warning("validation estimates not computed: %s: %s", type(exc).__name__, exc)
+        return pd.DataFrame(columns=ESTIMATE_COLUMNS)
 
 
 def pct(v) -> str:
@@ -126,3 +131,24 @@ def html_context(data) -> dict:
     main = view[view["attribute"] == ALL]
     groups = view[(view["attribute"] != ALL) & view["share"].notna()]
     return {"validated": is_validated(est), "overall": main, "groups": groups}
+
+
+def add_corrected_bars(fig, data) -> None:
+    """With a validation, the overview chart shows the corrected shares with their interval
+    beside the raw ones."""
+    import plotly.graph_objects as go
+
+    est = data.tables.get("estimates")
+    rows = [(c, overall(est, c)) for c in data.totals["theme_counts"]]
+    rows = [(c, r) for c, r in rows if r is not None and pd.notna(r["share"])]
+    if not rows:
+        return
+    fig.data[0].name = "part brute"
+    share = [100 * r["share"] for _, r in rows]
+    fig.add_trace(go.Bar(
+        x=[data.label(c) for c, _ in rows], y=share, name="part corrigée (IC 95 %)", marker_color="#1f3b57",
+        error_y=dict(type="data", symmetric=False, array=[100 * r["ci_high"] - s for (_, r), s in zip(rows, share)],
+                     arrayminus=[s - 100 * r["ci_low"] for (_, r), s in zip(rows, share)]),
+        hovertemplate="%{x}: %{y:.1f} % corrigé<extra></extra>"))
+    fig.update_layout(barmode="group", showlegend=True,
+                      title="Les six thèmes de l'étude : part des segments analysés, brute et corrigée (IC 95 %)")
