@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -363,3 +361,16 @@ def test_reports_and_cli(out, tmp_path):
     assert res.exit_code == 0 and "more units" in res.output
     lines = plan(out, 0.08)
     assert all(ln.needed is None or ln.needed >= 30 for ln in lines)
+
+
+def test_a_spreadsheet_saved_as_semicolon_csv_in_windows_encoding_imports(out):
+    """What Excel in French writes when told « CSV »: ';' separators, cp1252, the extra columns."""
+    r = draw_sample(out, 8, seed=14)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(r.files["xlsx"]).active
+    rows = pd.DataFrame(list(ws.iter_rows(min_row=2, values_only=True)), columns=[c.value for c in ws[1]])
+    rows["verdict"] = rows["predicted"]
+    rows.to_csv(out / "excel.csv", sep=";", index=False, encoding="cp1252", errors="replace")
+    res = import_verdicts(out, out / "excel.csv", reports=False)
+    assert res.n_units == 8 and res.n_verdicts == 80

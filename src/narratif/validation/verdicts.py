@@ -89,7 +89,7 @@ def _csv_rows(path: Path) -> list[_Row]:
         header = next(reader)
     except StopIteration:
         raise VerdictFileError(f"{path}: empty file, expected the columns {', '.join(CSV_COLUMNS)}") from None
-    _check_header(path, header, ())
+    _check_header(path, header, XLSX_EXTRA)  # a spreadsheet saved as CSV keeps its extra columns
     rows = []
     for i, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
