@@ -330,6 +330,102 @@ def export_qdc_cmd(
     console.print(f"REFI-QDA codebook written to {path}", markup=False)
 
 
+validate_app = typer.Typer(help="Validation samples, analysts' verdicts and bias-corrected shares.",
+                           no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
+
+
+def _need_store(out: Path) -> None:
+    if not (out / "narratif.duckdb").is_file():
+        _fail(f"no narratif store in {out}; run `narratif run ... --out {out}` first")
+
+
+@validate_app.command("draw")
+def validate_draw(
+    out: Path = typer.Argument(..., help="Output directory of a previous run."),
+    n: int = typer.Option(..., "--n", help="Number of units to sample."),
+    by: Optional[str] = typer.Option(None, "--by", help="Also stratify by this document attribute (e.g. collectif)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded; default: a fresh one)."),
+    purpose: str = typer.Option("estimation", "--purpose", help="estimation (a probability sample) or training "
+                                "(the units the coder is least sure of, for `narratif train`; never in estimates)."),
+    unit: str = typer.Option("segment", "--unit", help="segment (themes and MIAOU) or sentence (turning points)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (default: the last run's)."),
+) -> None:
+    """Draw a validation sample; write OUT/validation/<sample>.csv, .xlsx and .qdpx for review."""
+    from narratif.store import StoreLockedError
+    from narratif.validation import draw_sample
+
+    _need_store(out)
+    if purpose not in ("estimation", "training") or unit not in ("segment", "sentence"):
+        _fail("--purpose is estimation or training; --unit is segment or sentence")
+    try:
+        r = draw_sample(out, n, by=by, seed=seed, purpose=purpose, unit=unit, codebook=codebook)
+    except StoreLockedError as exc:
+        _fail(str(exc), 3)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    console.print(f"sample {r.sample_id}: {r.n} {r.unit}s ({r.purpose}, {r.n_strata} strata, seed {r.seed}). "
+                  f"Fill the verdict column (1 = the code applies, 0 = it does not, blank = not reviewed) of "
+                  f"{r.files['csv']} (or .xlsx / .qdpx), then `narratif validate import {out} FILE`.", markup=False)
+
+
+@validate_app.command("import")
+def validate_import(
+    out: Path = typer.Argument(..., help="Output directory the sample was drawn from."),
+    reviewed: Path = typer.Argument(..., help="The reviewed .csv, .xlsx or .qdpx."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (default: the last run's)."),
+) -> None:
+    """Record analysts' verdicts (all or nothing), then refresh estimates and reports."""
+    from narratif.store import StoreLockedError
+    from narratif.validation import import_verdicts
+
+    _need_store(out)
+    try:
+        r = import_verdicts(out, reviewed, codebook=codebook)
+    except StoreLockedError as exc:
+        _fail(str(exc), 3)
+    except (ValueError, OSError) as exc:  # VerdictFileError names file, row and column
+        _fail(str(exc))
+    console.print(f"{r.n_verdicts} verdicts on {r.n_units} units recorded from {reviewed} "
+                  f"({r.n_blank} left blank: not reviewed).", markup=False)
+    themes = r.estimates[(r.estimates["attribute"] == "all") & (r.estimates["n_reviewed"] > 0)]
+    for row in themes.itertuples(index=False):
+        console.print(f"  {row.code}: {100 * row.share:.1f} % [{100 * row.ci_low:.1f}–{100 * row.ci_high:.1f}] "
+                      f"(brut {100 * row.raw_share:.1f} %, n = {row.n_reviewed})", markup=False)
+    if r.training_csv is not None:
+        console.print(f"training verdicts: {r.training_csv} (`narratif train {r.training_csv} --out {out}`)",
+                      markup=False)
+    if r.report_error:
+        console.print(f"reports not refreshed ({r.report_error}); the next run writes them", style="yellow",
+                      markup=False)
+
+
+@validate_app.command("plan")
+def validate_plan(
+    out: Path = typer.Argument(..., help="Output directory of a previous run."),
+    width: float = typer.Option(0.10, "--width", help="Wanted width of the 95 % interval (0.10 = ±5 points)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook (default: the last run's)."),
+) -> None:
+    """How many more reviewed units bring each theme's interval to --width."""
+    from narratif.validation import plan
+
+    _need_store(out)
+    try:
+        lines = plan(out, width, codebook=codebook)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    table = Table(title=f"Units to review for a 95 % interval of width {width:.2f}", title_justify="left")
+    for col in ("code", "reviewed", "width now", "reviewed needed", "more"):
+        table.add_column(col)
+    for ln in lines:
+        table.add_row(ln.code, str(ln.n_reviewed), "—" if ln.width is None else f"{ln.width:.3f}",
+                      str(ln.needed), str(ln.more))
+    out_console.print(table)
+    more = max((ln.more or 0 for ln in lines), default=0)
+    out_console.print(f"{more} more units (`narratif validate draw {out} --n {more}`) give every theme that width."
+                      if more else "every theme already has that width.")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

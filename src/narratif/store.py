@@ -47,6 +47,15 @@ _RECORD_TYPES = {
 }
 _REVIEWS_DDL = """doc_id VARCHAR, path VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, verdict VARCHAR,
     type VARCHAR, change VARCHAR, source VARCHAR, reviewed_at VARCHAR"""
+#: Validation samples and the analysts' verdicts on them (narratif.validation): never deleted
+#: with a document's rows; a unit is keyed by a hash of its document path and its text.
+_VALIDATION_DDL = {
+    "validation_samples": """sample_id VARCHAR, purpose VARCHAR, unit VARCHAR, by_attribute VARCHAR, seed BIGINT,
+        n INTEGER, drawn_at VARCHAR, narratif_version VARCHAR, codebook VARCHAR, design VARCHAR""",
+    "validation_units": """sample_id VARCHAR, unit_id VARCHAR, unit VARCHAR, doc_id VARCHAR, path VARCHAR,
+        seg_id INTEGER, sent_id INTEGER, text VARCHAR, stratum VARCHAR, probability DOUBLE, predicted VARCHAR""",
+    "validation_verdicts": """unit_id VARCHAR, code VARCHAR, verdict INTEGER, source VARCHAR, reviewed_at VARCHAR""",
+}
 #: Fixed columns of ``documents``; attributes become extra VARCHAR columns.
 DOCUMENT_COLUMNS = {
     "doc_id": "VARCHAR PRIMARY KEY",
@@ -231,6 +240,69 @@ class Store:
         rows = self.con.execute(f"SELECT {quoted} FROM turning_point_reviews ORDER BY doc_id, start").fetchall()
         return [TurningPointReview(*row) for row in rows]
 
+    # -- validation samples and verdicts (narratif.validation) ----------------------------
+    def _ensure_validation_tables(self) -> None:
+        for name, ddl in _VALIDATION_DDL.items():
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+
+    def add_validation_sample(self, sample: dict[str, Any], units: pd.DataFrame) -> None:
+        """Record a drawn sample and its units in one transaction."""
+        self._ensure_validation_tables()
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            names = ", ".join(sample)
+            con.execute(f"INSERT INTO validation_samples ({names}) VALUES ({', '.join('?' * len(sample))})",
+                        list(sample.values()))
+            if not units.empty:
+                cols = ", ".join(f'"{c}"' for c in units.columns)
+                con.register("_units", units)
+                con.execute(f"INSERT INTO validation_units ({cols}) SELECT {cols} FROM _units")
+                con.unregister("_units")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def write_verdicts(self, verdicts: pd.DataFrame) -> None:
+        """Record verdicts (unit_id, code, verdict, source, reviewed_at) in one transaction; a new
+        verdict on a unit and code replaces the older one."""
+        if verdicts.empty:
+            return
+        self._ensure_validation_tables()
+        con = self.con
+        cols = ["unit_id", "code", "verdict", "source", "reviewed_at"]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("_verdicts", verdicts[cols])
+            con.execute("DELETE FROM validation_verdicts WHERE (unit_id, code) IN "
+                        "(SELECT (unit_id, code) FROM _verdicts)")
+            con.execute(f"INSERT INTO validation_verdicts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _verdicts")
+            con.unregister("_verdicts")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def validation_table(self, name: str) -> pd.DataFrame:
+        """``validation_samples``, ``validation_units`` or ``validation_verdicts`` (empty, with its
+        columns, on a store where no sample was ever drawn)."""
+        if name not in _VALIDATION_DDL:
+            raise ValueError(f"{name!r} is not a validation table")
+        if self.has_table(name):
+            return self.con.execute(f"SELECT * FROM {name} ORDER BY ALL").df()
+        cols = [c.strip().split()[0] for c in _VALIDATION_DDL[name].split(",")]
+        return pd.DataFrame(columns=cols)
+
+    def last_run_settings(self) -> dict[str, Any]:
+        """The settings of the latest run on this store (empty when none is recorded)."""
+        row = self.con.execute("SELECT settings FROM runs WHERE settings IS NOT NULL "
+                               "ORDER BY started_at DESC NULLS LAST LIMIT 1").fetchone()
+        try:
+            return json.loads(row[0]) if row else {}
+        except ValueError:
+            return {}
+
     # -- whole tables (corpus-level stages) ---------------------------------------------
     def table(self, name: str, **equals: Any) -> pd.DataFrame:
         """A stored table as a DataFrame, optionally only the rows whose columns equal
@@ -290,7 +362,7 @@ class Store:
     def replace_table(self, name: str, df: pd.DataFrame) -> None:
         """Replace a derived (corpus-level) table atomically."""
         if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in _RECORD_TYPES \
-                or name in ("documents", "runs"):
+                or name in ("documents", "runs") or name in _VALIDATION_DDL:
             raise ValueError(f"{name!r} is not a derived table name")
         with self._transaction() as con:
             con.register("_df", df)

@@ -56,7 +56,7 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MiB
 MAX_MEMBERS = 100_000
 
-_META_TEXT = ("id", "category", "turning_point", "label")
+_META_TEXT = ("id", "category", "turning_point", "label", "validation")
 _META_LISTS = ("keywords", "strong_keywords", "exclusions", "examples")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")

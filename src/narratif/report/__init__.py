@@ -99,12 +99,14 @@ def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
     """Compute all tables; return the render data and the raw tables (for the store)."""
     from narratif.aggregate import narrative
     from narratif.aggregate import quantify
+    from narratif.report import validation
 
     inputs = quantify.load_inputs(store, codebook)
     docs = inputs["documents"]
     inputs["quotes"] = narrative.QuoteFinder(docs, inputs["segments"], store.table("sentences"))
     tables = quantify.compute_all(store, codebook, inputs=inputs)
     tables.update(narrative.compute_all(store, codebook, inputs=inputs))
+    tables["estimates"] = validation.estimates(store, codebook, inputs)
     topics = None
     if store.has_table("topics"):
         topics = store.table("topics")
@@ -131,7 +133,7 @@ def collect(store, *, codebook, pseudonymiser=None, previous: dict | None = None
     shown_cols = dict.fromkeys(c for c in ["doc_id", "label", "kind", "n_words", "n_segments", *attrs]
                                if c in docs.columns)  # ordered and unique: ``kind`` is often an attribute too
     shown_docs = docs[list(shown_cols)]
-    public = dict(tables)
+    public = validation.with_corrected_shares(dict(tables))
     quotes_txt = {t: [f"« {q['text']} » ({q['ref']})" for q in qs] for t, qs in raw_quotes.items()}
     if pseudonymiser is not None:
         public = {k: pseudonymiser.frame(v) for k, v in public.items()}

@@ -12,12 +12,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from narratif.aggregate.narrative import MIAOU
+from narratif.turning_points.lexicon import TYPE_LABELS as TP_LABELS
 from narratif.atomic import atomic_write_text
+from narratif.report import validation
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
-TP_LABELS = {"rencontre": "rencontre", "rupture": "rupture", "decision": "décision", "revelation": "révélation",
-             "resolution": "résolution", "mobilite": "mobilité"}
 ORIENTATION = {"past": "passé", "present": "présent", "future": "futur"}
 
 
@@ -213,9 +213,13 @@ def write_html(data, path: Path) -> Path:
                              marker_color=[data.codebook.get(k).color or "#1f77b4" for k in data.totals["theme_counts"]],
                              hovertemplate="%{x}: %{y:.1f} % des segments<extra></extra>"))
         f.update_layout(title="Les six thèmes de l'étude : part des segments analysés", yaxis=dict(title="%"))
+        validation.add_corrected_bars(f, data)
         overview = fig(f, height=360)
+    if not theme_rows.empty:
+        theme_rows = validation.theme_rows(theme_rows, data)
     context = {
         "data": data, "t": t, "overview": overview, "table": table, "theme_rows": theme_rows,
+        "validation": validation.html_context(data),
         "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
         "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
         "tp_labels": TP_LABELS,

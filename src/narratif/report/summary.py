@@ -7,6 +7,7 @@ from typing import Any
 
 from narratif.aggregate.narrative import MIAOU
 from narratif.atomic import atomic_write_text
+from narratif.report import validation
 
 #: A theme's share "moved notably" when it changed by at least this many percentage points...
 SHARE_POINTS = 2.0
@@ -82,15 +83,20 @@ def write_summary(data, path: Path) -> Path:
     out += ["", "## Les six thèmes", "",
             "Part = segments codés avec le thème (ou un sous-thème) / segments analysés ; "
             "tendance = écart avec le run précédent.", "",
-            "| Thème | Segments | Part | Tendance |", "|---|---:|---:|---|"]
+            "Part corrigée = estimation corrigée des erreurs du codage automatique d'après les unités "
+            "revues par les analystes, avec son intervalle de confiance à 95 % (« non validé » sans revue).", "",
+            "| Thème | Segments | Part brute | Part corrigée (IC 95 %) | Tendance |", "|---|---:|---:|---:|---|"]
     for theme, n in tot["theme_counts"].items():
-        out.append(f"| {data.label(theme)} | {n} | {100 * tot['theme_shares'][theme]:.1f} % | {_trend(theme, data)} |")
+        out.append(f"| {data.label(theme)} | {n} | {100 * tot['theme_shares'][theme]:.1f} % | "
+                   f"{validation.summary_cell(data, theme)} | {_trend(theme, data)} |")
     for theme, n in tot["theme_counts"].items():
         out += ["", f"### {data.label(theme)}", "",
-                f"{n} segments ({100 * tot['theme_shares'][theme]:.1f} %), tendance : {_trend(theme, data)}."]
+                f"{n} segments ({100 * tot['theme_shares'][theme]:.1f} %), tendance : {_trend(theme, data)}.", "",
+                validation.summary_line(data, theme)]
         spec = data.tables["code_by_group"]
         if not spec.empty:
             top = spec[(spec["code"] == theme) & (spec["specificity"] >= 2)].sort_values("specificity", ascending=False)
+            top = validation.supported_groups(data, theme, top)
             if not top.empty:
                 out.append("Sur-représenté chez : " + ", ".join(
                     f"{r.attribute} = {r.group} (spécificité {r.specificity:+.1f})" for r in top.head(3).itertuples())

@@ -10,6 +10,9 @@ import re
 from typing import Iterable
 
 TYPES = ("rencontre", "rupture", "decision", "revelation", "resolution", "mobilite")
+#: How reports name the types (French, lower case).
+TYPE_LABELS = {"rencontre": "rencontre", "rupture": "rupture", "decision": "décision", "revelation": "révélation",
+               "resolution": "résolution", "mobilite": "mobilité"}
 
 # --- lexicons (lemmas; multiword cues as regexes on lower-cased text) -----------------
 
