@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Span
 
-from narratif.turning_points.definitions import DEF_NAMES, definition_row
 from narratif.turning_points.lexicon import (
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, TYPE_LEMMAS,
     TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
@@ -73,12 +72,11 @@ SENT_NAMES: list[str] = (
        "subj_1p", "subj_3p", "subj_2p", "subj_propn", "speech", "speech_que", "colon", "negation", "log_len",
        "n_verbs", "question", "discourse_only", "short", "meta", "anchor", "place", "person",
        "motion", "cognition", "lex_max"]
-    + DEF_NAMES
 )
 CONTEXT_KEYS = ["t_fg", "t_bg_only", "lex_max", "question", "short", "m_et_la", "speech"]
 DOC_NAMES: list[str] = (
     ["pos", "pos2", "is_first", "is_last", "log_n", "speaker_share", "speaker_major", "switch_bg_fg",
-     "lex_rank_window", "ends_late"]
+     "lex_rank_window"]
     + [f"prev_{k}" for k in CONTEXT_KEYS] + [f"next_{k}" for k in CONTEXT_KEYS]
 )
 DENSE_NAMES: list[str] = SENT_NAMES + DOC_NAMES
@@ -198,7 +196,6 @@ def sentence_row(span: Span) -> np.ndarray:
     f[_IDX["motion"]] = motion
     f[_IDX["cognition"]] = cognition
     f[_IDX["lex_max"]] = max(f[_IDX[f"lex_{t}"]] + f[_IDX[f"pat_{t}"]] for t in TYPES)
-    f[_IDX[DEF_NAMES[0]]:_IDX[DEF_NAMES[-1]] + 1] = definition_row(span)
     return f
 
 
@@ -282,7 +279,6 @@ def document_matrix(spans: list[Span], speakers: list, *, units: list[list[int]]
     for i in range(n):
         lo, hi = max(0, i - 2), min(n, i + 3)
         X[i, col["lex_rank_window"]] = float(lexmax[i] >= lexmax[lo:hi].max())
-    X[:, col["ends_late"]] = sent[:, _IDX["def_ends"]] * X[:, col["pos"]]
     ctx = [_IDX[k] for k in CONTEXT_KEYS]
     k = len(CONTEXT_KEYS)
     X[1:, col[f"prev_{CONTEXT_KEYS[0]}"]:col[f"prev_{CONTEXT_KEYS[0]}"] + k] = sent[:-1][:, ctx]
