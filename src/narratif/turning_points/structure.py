@@ -7,11 +7,13 @@ present or the imparfait after a run of passé composé, and a listener often re
 cannot see this: it is in the *next* sentences. For every analysed (narrator) sentence
 :func:`story_signals` returns
 
-* ``evaluated``: one of the next ``window`` narrator sentences evaluates (« c'était / c'est »
-  + a judgement, an intensifier, an exclamation);
+* ``evaluated``: one of the next ``window`` narrator sentences evaluates — it tells no
+  foreground event and judges (« c'était / c'est » + a judgement, an intensifier, an exclamation);
 * ``present_shift``: the sentence tells a foreground event and the next narrator sentence
   has no foreground event but a present or imparfait verb (the telling stops to comment);
-* ``reaction``: the sentence ends its turn and the next turn is the listener's.
+* ``reaction``: the sentence ends its turn and the next turn is short (at most
+  ``REACTION_TOKENS`` words) and by someone else: a listener's « oh non », « ah ouais ? »
+  (ParisStories listeners are not always marked as such; any other speaker counts).
 
 Each is 0/1; the detector adds ``TurningPointSettings.*_bonus`` times each to a candidate's
 score before choosing (``0`` = off).
@@ -29,6 +31,10 @@ EVALUATION = re.compile(
     r"terrible|magnifique|dégueulasse|panique|bizarre)\b|!", re.IGNORECASE)
 
 
+#: The most words a turn may have to count as a reaction to the previous one.
+REACTION_TOKENS = 6
+
+
 def story_signals(rows: list[tuple], profiles: list[tuple[int, int, int]], parsed=None,
                   window: int = 2) -> list[dict[str, int]]:
     """The ``evaluated``, ``present_shift`` and ``reaction`` flags of each analysed sentence.
@@ -38,8 +44,8 @@ def story_signals(rows: list[tuple], profiles: list[tuple[int, int, int]], parse
     included) gives the turns for ``reaction``.
     """
     n = len(rows)
-    evaluates = [bool(EVALUATION.search(r[2].text)) for r in rows]
-    listener_after = _listener_after(parsed) if parsed is not None else set()
+    evaluates = [not prof[0] and bool(EVALUATION.search(r[2].text)) for r, prof in zip(rows, profiles)]
+    listener_after = _reaction_after(parsed) if parsed is not None else set()
     out = []
     for i, (p, sent, span, cand) in enumerate(rows):
         fg = profiles[i][0]
@@ -52,11 +58,12 @@ def story_signals(rows: list[tuple], profiles: list[tuple[int, int, int]], parse
     return out
 
 
-def _listener_after(parsed) -> set[int]:
-    """Sentence ids of the last sentence of each narrator turn followed by a listener's turn."""
+def _reaction_after(parsed) -> set[int]:
+    """Sentence ids of the last sentence of each turn followed by someone else's short turn."""
     out = set()
     segs = [p for p in parsed if p.sentences]
     for a, b in zip(segs, segs[1:]):
-        if a.segment.role != "interviewer" and b.segment.role == "interviewer":
+        short = sum(1 for t in b.doc if t.is_alpha) <= REACTION_TOKENS
+        if a.segment.role != "interviewer" and short and b.segment.speaker != a.segment.speaker:
             out.add(a.sentences[-1].sent_id)
     return out
