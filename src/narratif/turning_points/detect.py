@@ -69,6 +69,10 @@ class TurningPointSettings:
     place_bonus: float = 0.3
     routine_motion_penalty: float = 0.3
     switch_bonus: float = 0.3
+    # story structure (narratif.turning_points.structure): what follows a moment
+    evaluated_bonus: float = 0.0
+    present_shift_bonus: float = 0.0
+    reaction_bonus: float = 0.0
     use_model: bool = True  # apply the shipped learned model (data/tp_model.json) where it ships
 
     def budget(self, n_sentences: int, past_share: float = 1.0) -> int:
@@ -277,20 +281,32 @@ def past_share(profiles: list[tuple[int, int, int]]) -> float:
     return (fg + imp) / (fg + imp + pres) if fg + imp + pres else 1.0
 
 
-def _context_bonus(rows: list[tuple], profiles: list[tuple[int, int, int]], s: TurningPointSettings) -> None:
-    """Reward the switch from background (imparfait) to a foreground event: the plot moves here."""
+def _context_bonus(rows: list[tuple], profiles: list[tuple[int, int, int]], s: TurningPointSettings,
+                   parsed=None) -> None:
+    """Reward the switch from background (imparfait) to a foreground event: the plot moves here;
+    and, where the settings ask, what the story does right after a moment (:mod:`.structure`)."""
     prev_background = False
     for (p, sent, span, cand), (fg, imp, pres) in zip(rows, profiles):
         if cand is not None and fg and prev_background and s.switch_bonus:
             cand["score"] = round(cand["score"] + s.switch_bonus, 3)
             cand["evidence"] += "; switch: imparfait→passé composé"
         prev_background = bool(imp) and not fg
+    weights = {"evaluated": s.evaluated_bonus, "present_shift": s.present_shift_bonus, "reaction": s.reaction_bonus}
+    if not any(weights.values()):
+        return
+    from narratif.turning_points.structure import story_signals
+
+    for (p, sent, span, cand), signals in zip(rows, story_signals(rows, profiles, parsed)):
+        bonus = sum(w * signals[k] for k, w in weights.items())
+        if cand is not None and bonus:
+            cand["score"] = round(cand["score"] + bonus, 3)
+            cand["evidence"] += "; told after: " + ", ".join(k for k in weights if signals[k] and weights[k])
 
 
 def _rule_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], s: TurningPointSettings,
-                budget: int) -> list[int]:
+                budget: int, parsed=None) -> list[int]:
     """Rule ranking: the strongest candidates within the budget, never adjacent."""
-    _context_bonus(rows, profiles, s)
+    _context_bonus(rows, profiles, s, parsed)
     ranked = sorted((i for i, r in enumerate(rows) if r[3] and r[3]["score"] >= s.min_score),
                     key=lambda i: -rows[i][3]["score"])
     kept: list[int] = []
@@ -308,7 +324,7 @@ CLARITY_POOL = 2
 
 
 def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], model, s: TurningPointSettings,
-                   budget: int) -> list[tuple[int, str, float, str]]:
+                   budget: int, parsed=None) -> list[tuple[int, str, float, str]]:
     """(sentence index, type, score, evidence) chosen by the shipped model: learned ranking
     over narrative units, or rule ranking with a type-clarity bonus on the shortlist, and/or
     learned typing of the picked units."""
@@ -337,7 +353,7 @@ def _learned_picks(rows: list[tuple], profiles: list[tuple[int, int, int]], mode
                 bonus = model.type_margin * float(margin[unit_of[i]])
                 rows[i][3]["score"] = round(rows[i][3]["score"] + bonus, 3)
                 rows[i][3]["evidence"] += f"; type clarity +{bonus:.2f}"
-        sent_idx = _rule_picks(rows, profiles, s, budget)
+        sent_idx = _rule_picks(rows, profiles, s, budget, parsed)
         units = [unit_of[i] for i in sent_idx]
         if ur is None or not set(units) <= featured:  # the picks need their features to be typed
             ur = unit_rows(spans, speakers, TurningPointScorer(), units=units_all, needed=featured | set(units),
@@ -378,9 +394,9 @@ def detect_turning_points(document: Document, parsed, *, settings: TurningPointS
     budget = s.budget(len(rows), past_share(profiles))
     if model is None or (model.ranking == "rules" and model.typing == "rules") or not rows:
         picks = [(i, rows[i][3]["type"], rows[i][3]["score"], rows[i][3]["evidence"])
-                 for i in _rule_picks(rows, profiles, s, budget)]
+                 for i in _rule_picks(rows, profiles, s, budget, parsed)]
     else:
-        picks = _learned_picks(rows, profiles, model, s, budget)
+        picks = _learned_picks(rows, profiles, model, s, budget, parsed)
     source = TP_TEAM_TYPED if model is not None and model.meta.get("adapted") else TP_AUTO
     out = []
     for i, tp_type, score, evidence in picks:
