@@ -1,4 +1,9 @@
-"""``analysis.xlsx``: one sheet per table (openpyxl, write-only for speed)."""
+"""``analysis.xlsx``: one sheet per table (openpyxl, write-only for speed).
+
+Cells read as in the report (codebook labels, French type names, lists as text,
+« oui / non ») but numbers stay numbers, so Excel formats and sums them; the
+``codebook`` sheet maps each label back to its code id.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from .formatting import Formatter
 
 MAX_CELL = 32_000
 MAX_ROWS = 1_000_000
@@ -44,16 +51,29 @@ def _cell(v):
     return str(v)
 
 
+def codebook_sheet(codebook) -> pd.DataFrame:
+    """Code ids and their labels, category and parent: the key to the labels of the other sheets."""
+    rows = [(c.id, c.label, c.category, c.parent or "") for c in codebook.codes] if codebook is not None else []
+    return pd.DataFrame(rows, columns=["code_id", "label", "category", "parent"])
+
+
 def write_xlsx(data, path: Path) -> Path:
     sheets = {"documents": data.documents, **data.tables}
     if data.topics is not None:
         sheets["topics"] = data.topics
+    fmt = Formatter(data.codebook)
     wb = Workbook(write_only=True)
     used: set[str] = set()
     for name, df in sheets.items():
         ws = wb.create_sheet(sheet_name(name, used))
         ws.append([str(c) for c in df.columns])
-        for row in df.head(MAX_ROWS).itertuples(index=False):
+        for row in fmt.rows(df.head(MAX_ROWS), df.columns, spreadsheet=True):
+            ws.append([_cell(v) for v in row])
+    if data.codebook is not None:
+        ws = wb.create_sheet(sheet_name("codebook", used))
+        book = codebook_sheet(data.codebook)
+        ws.append(list(book.columns))
+        for row in book.itertuples(index=False):
             ws.append([_cell(v) for v in row])
     tmp = path.with_suffix(".tmp.xlsx")
     wb.save(tmp)
