@@ -74,6 +74,15 @@ def flow_runs(api: str, deployment_id: str) -> list[dict]:
         return json.load(r)
 
 
+def artifacts(api: str, key: str) -> list[dict]:
+    """The artifacts published under ``key`` (newest first)."""
+    body = json.dumps({"artifacts": {"key": {"any_": [key]}}, "sort": "CREATED_DESC", "limit": 20}).encode()
+    req = urllib.request.Request(f"{api}/artifacts/filter", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:  # loopback only
+        return json.load(r)
+
+
 def wait_for_runs(api: str, deployment_id: str, state_type: str, *, timeout: float = 400,
                   proc: subprocess.Popen | None = None) -> list[dict]:
     """Runs of the deployment in ``state_type`` (e.g. COMPLETED), once there is one."""

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from browser_helpers import chromium_page
-from serve_helpers import Served, wait_for_runs
+from serve_helpers import Served, artifacts, wait_for_runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,6 +31,10 @@ def test_printed_prefect_ui_link_shows_the_served_runs_and_their_states(shared_d
         assert urlsplit(link).netloc == urlsplit(api).netloc  # the UI of the server narratif started
         done = wait_for_runs(api, deployment_id, "COMPLETED", proc=served.proc)
         name = done[0]["name"]
+        # what the run did, for the analyst the next morning: counts and the summary's « what changed »
+        notes = [a for a in artifacts(api, "narratif-last-run") if a.get("flow_run_id") in {r["id"] for r in done}]
+        assert notes and "1 documents : 1 analysés" in notes[0]["data"], notes
+        assert "Ce qui a changé depuis le dernier run" in notes[0]["data"]
         with chromium_page(tmp_path / "profile") as page:  # offline: 127.0.0.1 only
             page.open(link, settle=2.0)
             text = page.wait_for(f"document.body.innerText.includes({json.dumps(name)}) && "

@@ -125,8 +125,13 @@ def serve(
         _fail(f"--watch must be an existing folder: {watch}")
     if (cron is None) == (interval is None):
         _fail("give exactly one of --cron or --interval")
-    code = serve_watch(watch, out, cron=cron, interval=interval, meta=meta, codebook=codebook,
-                       topics=not no_topics, name=name, port=port)
+    if not 0 <= port <= 65535:
+        _fail(f"--port must be between 0 and 65535, not {port}")
+    try:
+        code = serve_watch(watch, out, cron=cron, interval=interval, meta=meta, codebook=codebook,
+                           topics=not no_topics, name=name, port=port)
+    except RuntimeError as exc:  # the local Prefect server did not start (e.g. its port is taken)
+        _fail(str(exc), code=1)
     raise typer.Exit(code)
 
 
