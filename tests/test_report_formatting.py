@@ -40,13 +40,15 @@ def test_codes_read_as_their_labels_and_shared_labels_say_their_kind():
     links = json.dumps([{"code": "chantiers_participatifs", "label": "old label", "similarity": 0.3173},
                         {"code": "gone_code", "label": "Code retiré", "similarity": 0.1}])
     assert f.cell("nearest_codes", links) == "Chantiers participatifs (0,32) ; Code retiré (0,10)"
-    assert f.cell("reading_a", "habitants, gouvernance") == "Implication des habitants ; Gouvernance et formes juridiques"
+    assert f.cell("reading_a", "habitants, gouvernance") == \
+        "Implication des habitants ; Gouvernance et formes juridiques"
     assert f.cell("reading_a", "obstacle") == "obstacle"
     assert f.cell("sequence", "mobilite → decision") == "mobilité → décision"
     assert f.cell("obstacle_type", "probleme") == "Problème (obstacle rencontré)"
     assert f.cell("group", "interview", {"attribute": "kind"}) == "entretien"
     assert f.cell("group", "interview", {"attribute": "role"}) == "interview"  # a value, not a kind
-    assert f.cell("groups", "collectif : A, B ; kind : monograph") == "Collectif : A, B ; Type de document : monographie"
+    assert f.cell("groups", "collectif : A, B ; kind : monograph") == \
+        "Collectif : A, B ; Type de document : monographie"
     assert f.cell("item_label", "tournant : revelation") == "tournant : révélation"
 
 

@@ -28,8 +28,8 @@ __all__ = ["StopTimes", "Stopped", "service_runner", "serve_until_signalled", "s
 class StopTimes:
     """Seconds each shutdown step may take (the whole stop stays well under 10 s)."""
 
-    cancel_runs: float = 2.0  # Prefect cancels the run in flight (its state becomes Cancelled)
-    children: float = 1.5  # children still alive get SIGTERM, then SIGKILL after this
+    children: float = 1.5  # the run's process (and any other child) gets SIGTERM, then SIGKILL after this
+    cancel_runs: float = 2.0  # each: the abandoned run is marked Cancelled; the runner stops polling
     runner_exit: float = 2.0  # the runner pauses its schedule and closes its client
 
 
