@@ -16,7 +16,7 @@ from narratif.report.summary import CHANGES_HEADING, changes_section
 def test_numbers_read_in_french():
     assert number(11885) == "11\u202f885" and number(0.5113, 3) == "0,511"
     assert percent(0.1662) == "16,6\u202f%" and signed(4.21) == "+4,2" and signed(-3.5) == "\u22123,5"
-    assert number(None) == percent(float("nan")) == signed(pd.NA) == ""
+    assert number(None) == percent(float("nan")) == signed(pd.NA) == "" and signed(-0.04) == "0,0"
     f = Formatter()
     assert f.cell("year", 1993) == "1993" and f.cell("n_words", 1127) == "1\u202f127"  # a year is no count
     assert f.cell("share_segments", np.float64(0.306)) == "30,6\u202f%"

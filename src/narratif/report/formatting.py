@@ -50,7 +50,7 @@ COLUMN_KINDS = {
                      "score"], "decimal2"),
     "c_coefficient": "decimal3",
     **dict.fromkeys(["year", "birth_year", "topic_id", "rank", "seg_id", "sent_id", "obstacle_seg_id",
-                     "lever_seg_id", "obstacle_sent_id", "lever_sent_id", "n"], "plain"),
+                     "lever_seg_id", "obstacle_sent_id", "lever_sent_id"], "plain"),
 }
 _DECIMALS = {"decimal2": 2, "decimal3": 3}
 _DECADE = re.compile(r"^(\d{3}0)s$")
@@ -68,7 +68,8 @@ def number(v: Any, decimals: int = 0, *, grouped: bool = True) -> str:
     """« 1 127 », « 0,511 », « −3,5 » (narrow no-break space between thousands)."""
     if _missing(v):
         return ""
-    text = f"{float(v):,.{decimals}f}" if grouped else f"{float(v):.{decimals}f}"
+    v = float(v) if round(float(v), decimals) != 0 else 0.0  # no « −0,0 »
+    text = f"{v:,.{decimals}f}" if grouped else f"{v:.{decimals}f}"
     return text.replace(",", NNBSP).replace(".", ",").replace("-", MINUS)
 
 

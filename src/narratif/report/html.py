@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..narrative import MIAOU
-from .formatting import ORIENTATIONS, TP_TYPES, Formatter, attribute_label, number, percent, signed
+from .formatting import ORIENTATIONS, TP_TYPES, Formatter, attribute_label, number, percent, signed, yes_no
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
@@ -134,7 +134,8 @@ def _topics(data, fig: _Figures) -> Markup | None:
         return None
     t = t.sort_values("size")
     f = go.Figure(go.Bar(x=t["size"], y=t.get("label", t.get("topic_id")).astype(str), orientation="h",
-                         marker_color=["#d62728" if bool(e) else "#1f77b4" for e in t.get("emergent", [False] * len(t))]))
+                         marker_color=["#d62728" if yes_no(e) == "oui" else "#1f77b4"
+                                       for e in t.get("emergent", [False] * len(t))]))
     f.update_layout(title="Thèmes émergents (topics) : nombre de segments (rouge : hors codebook)")
     return fig(f, height=max(320, 22 * len(t) + 120))
 
