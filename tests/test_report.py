@@ -109,4 +109,4 @@ def test_documents_table_headers_match_cells_when_kind_is_also_an_attribute():
     assert html.count("<th>") == 5
     assert "<th>Type</th>" in html
     first_row = html.split("<tbody>")[1].split("</tr>")[0]
-    assert first_row.count("<td>") == 5 and "<td>interview</td><td>10</td>" in first_row
+    assert first_row.count("<td>") == 5 and "<td>entretien</td><td>10</td>" in first_row

@@ -123,16 +123,26 @@ def serve(
     codebook: Optional[Path] = typer.Option(None, "--codebook"),
     no_topics: bool = typer.Option(False, "--no-topics"),
     name: str = typer.Option("nightly", "--name", help="Deployment name."),
+    port: int = typer.Option(0, "--port", help="Port of the local Prefect server and its UI (0: a free port); "
+                             "unused when PREFECT_API_URL names a server."),
 ) -> None:
-    """Serve a scheduled deployment that processes what is new in --watch (Prefect serve)."""
+    """Serve a scheduled deployment that processes what is new in --watch (Prefect serve).
+
+    Stops within seconds on SIGTERM or Ctrl-C (the run in flight is abandoned; the store stays whole)."""
     from narratif.pipeline.serve import serve_watch
 
     if not watch.is_dir():
         _fail(f"--watch must be an existing folder: {watch}")
     if (cron is None) == (interval is None):
         _fail("give exactly one of --cron or --interval")
-    serve_watch(watch, out, cron=cron, interval=interval, meta=meta, codebook=codebook, topics=not no_topics,
-                name=name)
+    if not 0 <= port <= 65535:
+        _fail(f"--port must be between 0 and 65535, not {port}")
+    try:
+        code = serve_watch(watch, out, cron=cron, interval=interval, meta=meta, codebook=codebook,
+                           topics=not no_topics, name=name, port=port)
+    except RuntimeError as exc:  # the local Prefect server did not start (e.g. its port is taken)
+        _fail(str(exc), code=1)
+    raise typer.Exit(code)
 
 
 @app.command()

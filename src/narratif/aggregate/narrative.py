@@ -152,25 +152,61 @@ def miaou_grid(coded: pd.DataFrame, tps: pd.DataFrame, docs: pd.DataFrame, quote
     men = men.sort_values(["score", "sent_id"], ascending=[False, False]).drop_duplicates(
         ["category", "item", "doc_id", "seg_id"])
     men = men.merge(docs[["doc_id", *group_attributes]], on="doc_id", how="left")
-    out = []
+    out, mentioned = [], {}
     for (cat, item), g in men.groupby(["category", "item"], sort=False):
         groups = []
         for attr in group_attributes:
             vals = sorted(g[attr].dropna().astype(str).unique())
             if vals:
                 groups.append(f"{attr} : {', '.join(vals)}")
-        picked = g.drop_duplicates("doc_id").head(n_quotes)
-        qs = [format_quote(quotes.quote(r.doc_id, r.seg_id, sent_id=r.sent_id)) for r in picked.itertuples()]
         label = (f"tournant : {item.split(':', 1)[1]}" if item.startswith("tournant:")
                  else _label_of(codebook, item))
-        out.append((cat, MIAOU[cat], item, label, len(g), g["doc_id"].nunique(), " ; ".join(groups),
-                    "\n".join(qs)))
+        mentioned[(cat, item)] = [(r.doc_id, r.seg_id, r.sent_id) for r in g.itertuples()]  # best first
+        out.append((cat, MIAOU[cat], item, label, len(g), g["doc_id"].nunique(), " ; ".join(groups), ""))
     grid = pd.DataFrame(out, columns=[c for c in cols if c != "rank"])
     grid["_order"] = grid["category"].map({k: i for i, k in enumerate(MIAOU)})
     grid = grid.sort_values(["_order", "n_stories", "n_mentions", "item_label"],
                             ascending=[True, False, False, True])
     grid["rank"] = grid.groupby("category").cumcount() + 1
+    used: dict[str, str] = {}  # the grid is one section: a quote stands in one row only
+
+    def quote_of(doc_id, seg_id, sent_id):
+        return format_quote(quotes.quote(doc_id, seg_id, sent_id=sent_id))
+
+    grid["quotes"] = ["\n".join(distinct_quotes(mentioned[(cat, item)], quote_of, used, n_quotes,
+                                                place=f"{heading}, rang {rank}", refer=_already_quoted))
+                      for cat, item, heading, rank in zip(grid["category"], grid["item"], grid["category_label"],
+                                                          grid["rank"])]
     return grid[cols].reset_index(drop=True)
+
+
+def _already_quoted(place: str) -> str:
+    return f"(même extrait que {place})"
+
+
+def distinct_quotes(candidates, quote_of, used: dict, n: int, *, key=lambda q: q, place: str = "",
+                    refer=None) -> list:
+    """Up to ``n`` quotes of ``candidates`` ((doc_id, ...) tuples, best first; one per document, made by
+    ``quote_of(*candidate)`` as needed), skipping those whose ``key`` is in ``used`` (the section's
+    quotes so far, each with the ``place`` it stands in; updated). A row whose candidates are all
+    used gets ``refer(place_of_the_best)`` (a pointer to it), or without ``refer`` the best quote again."""
+    picked, fallback, docs = [], None, set()
+    for cand in candidates:
+        if len(picked) >= n:
+            break
+        if cand[0] in docs:
+            continue
+        q = quote_of(*cand)
+        if key(q) in used or any(key(p) == key(q) for p in picked):
+            fallback = fallback if fallback is not None else q
+            continue
+        picked.append(q)
+        docs.add(cand[0])
+    if not picked and fallback is not None:
+        return [refer(used[key(fallback)])] if refer is not None and key(fallback) in used else [fallback]
+    for q in picked:
+        used[key(q)] = place
+    return picked
 
 
 # --- collective narrative -------------------------------------------------------------------
@@ -277,7 +313,7 @@ def collective_divergences(ctimeline: pd.DataFrame, *, period_years: int = 5, ma
     if ctimeline.empty:
         return pd.DataFrame(columns=cols)
     t = ctimeline.assign(start=(ctimeline["year"] // period_years) * period_years)
-    rows = []
+    rows, used = [], set()  # a voice read in several pairs shows another of its quotes where it has one
     for (coll, start), g in t.groupby(["collectif", "start"]):
         period = f"{start}-{start + period_years - 1}"
         readings = {}
@@ -285,8 +321,8 @@ def collective_divergences(ctimeline: pd.DataFrame, *, period_years: int = 5, ma
             obst, lev = (r["polarity"] == "obstacle").sum(), (r["polarity"] == "levier").sum()
             themes = {x for s in r["themes"] if s for x in s.split(", ")}
             pol = "obstacle" if obst > lev else "levier" if lev > obst else None
-            q = r[r["polarity"] == pol].iloc[0] if pol else r.iloc[0]
-            readings[role] = (pol, themes, f"« {q['text']} » ({q['ref']})")
+            q = r[r["polarity"] == pol] if pol else r
+            readings[role] = (pol, themes, [f"« {x} » ({ref})" for x, ref in zip(q["text"], q["ref"])])
         roles = sorted(readings)
         n = 0
         for i, a in enumerate(roles):
@@ -295,12 +331,20 @@ def collective_divergences(ctimeline: pd.DataFrame, *, period_years: int = 5, ma
                     break
                 (pa, ta, qa), (pb, tb, qb) = readings[a], readings[b]
                 if pa and pb and pa != pb:
-                    rows.append((coll, period, "polarité", a, pa, qa, b, pb, qb))
+                    rows.append((coll, period, "polarité", a, pa, _fresh(qa, used), b, pb, _fresh(qb, used)))
                     n += 1
                 elif ta and tb and not (ta & tb):
-                    rows.append((coll, period, "thèmes", a, ", ".join(sorted(ta)), qa, b, ", ".join(sorted(tb)), qb))
+                    rows.append((coll, period, "thèmes", a, ", ".join(sorted(ta)), _fresh(qa, used), b,
+                                 ", ".join(sorted(tb)), _fresh(qb, used)))
                     n += 1
     return pd.DataFrame(rows, columns=cols)
+
+
+def _fresh(quotes: list[str], used: set[str]) -> str:
+    """The first of ``quotes`` not used yet (then used), or the first when all are."""
+    q = next((x for x in quotes if x not in used), quotes[0])
+    used.add(q)
+    return q
 
 
 def compute_all(store, codebook=None, *, inputs: dict[str, pd.DataFrame] | None = None,

@@ -40,17 +40,23 @@ class ReportData:
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
     def label(self, code: str) -> str:
-        if self.codebook is not None and code in self.codebook:
-            return self.codebook.get(code).label
-        return code
+        from narratif.report.formatting import Formatter
+
+        return Formatter(self.codebook).code(code)
 
 
 def _theme_quotes(coded: pd.DataFrame, quotes, theme_ids: list[str], n: int = 3) -> dict[str, list[dict]]:
-    """Top-scoring coded segments per theme, one per document, as quotes with provenance."""
+    """Top-scoring coded segments per theme, one per document, as quotes with provenance; a quote
+    stands for one theme only where the theme has others."""
+    from narratif.aggregate.narrative import distinct_quotes
+
     out: dict[str, list[dict]] = {}
+    used: dict[str, str] = {}
     for theme in theme_ids:
-        c = coded[coded["code"] == theme].sort_values("score", ascending=False).drop_duplicates("doc_id")
-        out[theme] = [quotes.quote(r.doc_id, r.seg_id, hint=r.evidence) for r in c.head(n).itertuples()]
+        c = coded[coded["code"] == theme].sort_values("score", ascending=False)
+        out[theme] = distinct_quotes(zip(c["doc_id"], c["seg_id"], c["evidence"]),
+                                     lambda d, s, ev: quotes.quote(d, s, hint=ev), used, n,
+                                     key=lambda q: q["text"])
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from narratif.aggregate.narrative import MIAOU
-from narratif.turning_points.lexicon import TYPE_LABELS as TP_LABELS
 from narratif.atomic import atomic_write_text
 from narratif.report import validation
+from narratif.report.formatting import ORIENTATIONS, TP_TYPES, Formatter, attribute_label, number, percent, signed, yes_no
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
-ORIENTATION = {"past": "passé", "present": "présent", "future": "futur"}
+TP_LABELS = TP_TYPES
+ORIENTATION = ORIENTATIONS
 
 
 class _Figures:
@@ -29,7 +31,7 @@ class _Figures:
 
     def __call__(self, fig: go.Figure, *, height: int = 420) -> Markup:
         fig.update_layout(height=height, font=dict(family=_FONT, size=12), margin=dict(l=10, r=10, t=40, b=10),
-                          template="plotly_white")
+                          template="plotly_white", separators=",\u202f")  # French decimals and thousands
         html = pio.to_html(fig, include_plotlyjs=(self.n == 0), full_html=False, include_mathjax=False,
                            config={"displaylogo": False, "responsive": True}, div_id=f"fig{self.n}")
         self.n += 1
@@ -39,37 +41,27 @@ class _Figures:
 def _document_columns(attributes: list[str]) -> dict[str, str]:
     """Headers of the documents table: fixed columns first, then grouping attributes not already shown."""
     cols = {"label": "Document", "kind": "Type", "n_words": "Mots", "n_segments": "Segments"}
-    cols.update({a: a for a in attributes if a not in cols})
+    cols.update({a: attribute_label(a) for a in attributes if a not in cols})
     return cols
 
 
 def table(df: pd.DataFrame | None, columns: dict[str, str], *, max_rows: int = 60,
-          fmt: dict[str, str] | None = None) -> Markup:
-    """An HTML table of the chosen columns with French headers; quotes keep their line breaks."""
+          formatter: Formatter | None = None) -> Markup:
+    """An HTML table of the chosen columns with French headers, every cell read through ``formatter``
+    (labels, French numbers, lists as text); quotes keep their line breaks."""
     if df is None or df.empty:
         return Markup('<p class="none">Aucun résultat pour cette mesure.</p>')
-    fmt = fmt or {}
     cols = [c for c in columns if c in df.columns]
     head = "".join(f"<th>{escape(columns[c])}</th>" for c in cols)
-    body = []
-    for row in df[cols].head(max_rows).itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row):
-            if v is None or (isinstance(v, float) and v != v):
-                s = ""
-            elif c in fmt:
-                s = fmt[c].format(v)
-            else:
-                s = str(v)
-            cells.append(f"<td>{escape(s)}</td>".replace("\n", "<br>"))
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    body = ["<tr>" + "".join(f"<td>{escape(s)}</td>".replace("\n", "<br>") for s in cells) + "</tr>"
+            for cells in (formatter or Formatter()).rows(df.head(max_rows), cols)]
     more = (f'<p class="note">{len(df) - max_rows} lignes de plus dans analysis.xlsx.</p>'
             if len(df) > max_rows else "")
     return Markup(f'<div class="tbl"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
                   f"</table></div>{more}")
 
 
-def _heatmaps(data, fig: _Figures) -> list[dict[str, Any]]:
+def _heatmaps(data, fig: _Figures, fmt: Formatter) -> list[dict[str, Any]]:
     cbg = data.tables["code_by_group"]
     if cbg.empty:
         return []
@@ -86,15 +78,16 @@ def _heatmaps(data, fig: _Figures) -> list[dict[str, Any]]:
         spec = d.pivot(index="code", columns="group", values="specificity").reindex(share.index)
         n = d.pivot(index="code", columns="group", values="n_segments").reindex(share.index)
         labels = [data.label(c) for c in share.index]
-        text = spec.map(lambda v: f"{v:+.1f}" if abs(v) >= 2 else "")
-        hover = [[f"{labels[i]}<br>{attr} = {g}<br>{int(n.iat[i, j])} segments ({share.iat[i, j]:.1%})"
-                  f"<br>spécificité {spec.iat[i, j]:+.1f}" for j, g in enumerate(share.columns)]
+        groups = [fmt.group(attr, g) for g in share.columns]
+        text = spec.map(lambda v: signed(v) if abs(v) >= 2 else "")
+        hover = [[f"{labels[i]}<br>{attribute_label(attr)} : {g}<br>{number(n.iat[i, j])} segments "
+                  f"({percent(share.iat[i, j])})<br>spécificité {signed(spec.iat[i, j])}" for j, g in enumerate(groups)]
                  for i in range(len(labels))]
-        f = go.Figure(go.Heatmap(z=(share * 100).round(1).values, x=[str(g) for g in share.columns], y=labels,
+        f = go.Figure(go.Heatmap(z=(share * 100).round(1).values, x=groups, y=labels,
                                  text=text.values, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
                                  colorscale="Blues", colorbar=dict(title="% segments")))
-        f.update_layout(title=f"Part des segments codés, par {attr} (chiffres : spécificité ≥ |2|)",
-                        yaxis=dict(autorange="reversed"))
+        f.update_layout(title=f"Part des segments codés, par {attribute_label(attr).lower()} "
+                              "(chiffres : spécificité ≥ |2|)", yaxis=dict(autorange="reversed"))
         out.append({"attribute": attr, "figure": fig(f, height=max(360, 26 * len(labels) + 140))})
     return out
 
@@ -115,20 +108,23 @@ def _cooccurrence(data, fig: _Figures) -> Markup | None:
     return fig(f, height=max(420, 24 * len(codes) + 200))
 
 
-def _turning_points(data, fig: _Figures) -> dict[str, Any]:
+def _turning_points(data, fig: _Figures, fmt: Formatter) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tg = data.tables["turning_points_by_group"]
     if not tg.empty:
         attr = tg["attribute"].iloc[0]
         d = tg[tg["attribute"] == attr]
-        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=g["group"].astype(str), y=g["per_document"],
-                              customdata=g["n"], hovertemplate="%{x}: %{y:.2f} par document (%{customdata})")
+        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=[fmt.group(attr, x) for x in g["group"]],
+                              y=g["per_document"], customdata=g["n"],
+                              hovertemplate="%{x} : %{y:.2f} par document (%{customdata})")
                        for t, g in d.groupby("type")])
-        f.update_layout(barmode="stack", title=f"Tournants par type et par {attr} (nombre moyen par document)")
+        f.update_layout(barmode="stack", title=f"Tournants par type et par {attribute_label(attr).lower()} "
+                                               "(nombre moyen par document)")
         out["by_group"] = fig(f)
     tt = data.tables["turning_points_by_time"]
     for axis, g in (tt.groupby("axis") if not tt.empty else []):
-        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=h["bin"], y=h["n"]) for t, h in g.groupby("type")])
+        f = go.Figure([go.Bar(name=TP_LABELS.get(t, t), x=[fmt.cell("bin", b) for b in h["bin"]], y=h["n"])
+                       for t, h in g.groupby("type")])
         f.update_layout(barmode="stack", title=f"Tournants par {axis}", xaxis=dict(categoryorder="category ascending"))
         out.setdefault("by_time", []).append(fig(f, height=360))
     return out
@@ -140,7 +136,8 @@ def _topics(data, fig: _Figures) -> Markup | None:
         return None
     t = t.sort_values("size")
     f = go.Figure(go.Bar(x=t["size"], y=t.get("label", t.get("topic_id")).astype(str), orientation="h",
-                         marker_color=["#d62728" if bool(e) else "#1f77b4" for e in t.get("emergent", [False] * len(t))]))
+                         marker_color=["#d62728" if yes_no(e) == "oui" else "#1f77b4"
+                                       for e in t.get("emergent", [False] * len(t))]))
     f.update_layout(title="Thèmes émergents (topics) : nombre de segments (rouge : hors codebook)")
     return fig(f, height=max(320, 22 * len(t) + 120))
 
@@ -202,6 +199,7 @@ def _pair_counts(pairs: pd.DataFrame) -> pd.DataFrame | None:
 
 def write_html(data, path: Path) -> Path:
     fig = _Figures()
+    fmt = Formatter(data.codebook)
     t = data.tables
     theme_rows = pd.DataFrame([
         {"theme": data.label(k), "n": v, "share": data.totals["theme_shares"].get(k, 0.0),
@@ -218,10 +216,11 @@ def write_html(data, path: Path) -> Path:
     if not theme_rows.empty:
         theme_rows = validation.theme_rows(theme_rows, data)
     context = {
-        "data": data, "t": t, "overview": overview, "table": table, "theme_rows": theme_rows,
-        "validation": validation.html_context(data),
-        "heatmaps": _heatmaps(data, fig), "cooccurrence": _cooccurrence(data, fig), "topics": _topics(data, fig),
-        "tp": _turning_points(data, fig), "collectives": _collectives(data, fig), "miaou": MIAOU,
+        "data": data, "t": t, "overview": overview, "table": functools.partial(table, formatter=fmt),
+        "num": number, "theme_rows": theme_rows,
+        "heatmaps": _heatmaps(data, fig, fmt), "cooccurrence": _cooccurrence(data, fig),
+        "topics": _topics(data, fig), "tp": _turning_points(data, fig, fmt), "collectives": _collectives(data, fig),
+        "miaou": MIAOU, "validation": validation.html_context(data),
         "tp_labels": TP_LABELS,
         "doc_columns": _document_columns(data.group_attributes),
         "top_specificity": _top_specificity(t["code_by_group"]),

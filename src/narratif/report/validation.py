@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from narratif.report.formatting import number, percent
+
 NOT_VALIDATED = "non validé"
 ALL = "all"
 
@@ -30,14 +32,14 @@ def estimates(store, codebook, inputs) -> pd.DataFrame:
 
 
 def pct(v) -> str:
-    return f"{100 * v:.1f} %"
+    return percent(v)
 
 
 def corrected_text(row) -> str:
     """« 18.2 % [11.0–25.4] » or « non validé »."""
     if row is None or pd.isna(row["share"]):
         return NOT_VALIDATED
-    return f"{100 * row['share']:.1f} % [{100 * row['ci_low']:.1f}–{100 * row['ci_high']:.1f}]"
+    return f"{percent(row['share'])} [{number(100 * row['ci_low'], 1)}–{number(100 * row['ci_high'], 1)}]"
 
 
 def overall(est: pd.DataFrame, code: str, unit: str = "segment"):
@@ -89,9 +91,10 @@ def summary_line(data, theme: str) -> str:
     r = overall(data.tables.get("estimates"), theme)
     if r is None or pd.isna(r["share"]):
         return "Non validé : part brute du codage automatique (`narratif validate draw` pour la mesurer)."
-    prec = f"{r['precision']:.2f} [{r['precision_low']:.2f}–{r['precision_high']:.2f}]" \
+    prec = f"{number(r['precision'], 2)} [{number(r['precision_low'], 2)}–{number(r['precision_high'], 2)}]" \
         if pd.notna(r["precision"]) else "—"
-    rec = f"{r['recall']:.2f} [{r['recall_low']:.2f}–{r['recall_high']:.2f}]" if pd.notna(r["recall"]) else "—"
+    rec = (f"{number(r['recall'], 2)} [{number(r['recall_low'], 2)}–{number(r['recall_high'], 2)}]"
+           if pd.notna(r["recall"]) else "—")
     return (f"Validé sur {int(r['n_reviewed'])} unités : précision {prec}, rappel {rec} ; part corrigée "
             f"{corrected_text(r)} (brute {pct(r['raw_share'])}).")
 
@@ -123,7 +126,7 @@ def html_context(data) -> dict:
     view["unit"] = view["unit"].map({"segment": "segment", "sentence": "phrase"}).fillna(view["unit"])
     view["corrected"] = [corrected_text(r) for _, r in view.iterrows()]
     for col in ("precision", "recall"):
-        view[col + "_txt"] = [f"{v:.2f} [{lo:.2f}–{hi:.2f}]" if pd.notna(v) else "—"
+        view[col + "_txt"] = [f"{number(v, 2)} [{number(lo, 2)}–{number(hi, 2)}]" if pd.notna(v) else "—"
                               for v, lo, hi in zip(view[col], view[col + "_low"], view[col + "_high"])]
     view["raw_txt"] = view["raw_share"].map(lambda v: pct(v) if pd.notna(v) else "—")
     view["count_txt"] = [f"≈ {r['share'] * r['n_units']:.0f} [{r['ci_low'] * r['n_units']:.0f}–"
