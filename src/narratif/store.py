@@ -246,6 +246,15 @@ class Store:
             doc.segments = [Segment(*r) for r in rows]
         return doc
 
+    def narrator_segments(self) -> pd.DataFrame:
+        """Segments of ok documents not spoken by an interviewer, in document order (what topics are about)."""
+        if not self.has_table("segments"):
+            return pd.DataFrame(columns=["doc_id", "seg_id", "text", "role"])
+        return self.con.execute(
+            """SELECT s.doc_id, s.seg_id, s.text, s.role FROM segments s JOIN documents d USING (doc_id)
+               WHERE d.status = 'ok' AND coalesce(s.role, '') <> 'interviewer'
+               ORDER BY s.doc_id, s.seg_id""").df()
+
     def tables(self) -> list[str]:
         return sorted(r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema='main'").fetchall())
