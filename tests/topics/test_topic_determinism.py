@@ -31,7 +31,10 @@ if sys.argv[2] == "older-cpu":
     import llvmlite.binding as ll
     real = ll.get_host_cpu_features()
     ll.get_host_cpu_name = lambda: "znver3"
-    ll.get_host_cpu_features = lambda: {k: bool(v) and not k.startswith("avx512") for k, v in real.items()}
+    class Features(dict):  # llvmlite's FeatureMap, less AVX-512
+        def flatten(self, sort=True):
+            return ",".join(("+" if on else "-") + k for k, on in sorted(self.items()))
+    ll.get_host_cpu_features = lambda: Features((k, bool(v) and not k.startswith("avx512")) for k, v in real.items())
 import hashlib
 import numpy as np
 from narratif.topics import BERTopicBackend, TopicSettings
