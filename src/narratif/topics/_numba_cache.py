@@ -20,12 +20,12 @@ from .determinism import pin_numba_cpu
 
 
 def import_umap_with_cache() -> None:
-    if "umap" in sys.modules:
-        return
     if not pin_numba_cpu():
         logging.getLogger(__name__).warning(
             "numba compiled code for this machine's CPU before narratif could pin it; topic fits may "
             "differ from other machines' (import narratif.topics before other numba users)")
+    if "umap" in sys.modules:
+        return
     import numba
     from numba.core.errors import NumbaWarning
 
