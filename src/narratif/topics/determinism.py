@@ -28,6 +28,7 @@ import sys
 from typing import Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 #: The CPU numba compiles for, when the host has its features (see :func:`numba_target`).
 PINNED_CPU = "x86-64-v3"
@@ -79,8 +80,6 @@ def pin_numba_cpu() -> bool:
 @contextlib.contextmanager
 def single_threaded(seed: int) -> Iterator[None]:
     """One thread for BLAS, OpenMP and numba, and seeded global generators, for a fit."""
-    from threadpoolctl import threadpool_limits
-
     numba_threads = None
     if "numba" in sys.modules:
         import numba
