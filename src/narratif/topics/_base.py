@@ -1,127 +1,93 @@
-"""Settings, result and table layouts shared by the topic modules."""
+"""The topic-model backend: the swappable part of the topic stage (BERTopic's ``backend/_base.py`` pattern).
+
+A backend clusters units (windows of talk) given their texts and vectors, names
+what it learned in a :class:`TopicState`, and assigns unseen units. Everything
+else (windows, stable ids, code links, labels, tables, drift) is built on the
+state, so it works for any backend and never reads a library's private parts.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
-from typing import Literal
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
-import pandas as pd
+import numpy as np
 
-#: Columns of the derived tables written by :func:`narratif.topics.update_topics`.
-TOPICS_COLUMNS = {
-    "topic_id": "int64", "label": "object", "size": "int64", "share": "float64", "top_terms": "object",
-    "representative_seg_ids": "object", "representative_texts": "object", "nearest_codes": "object",
-    "best_code": "object", "best_code_similarity": "float64", "emergent": "boolean", "guided_code": "object",
-}
-SEGMENT_TOPICS_COLUMNS = {
-    "doc_id": "object", "seg_id": "int64", "topic_id": "int64", "probability": "float64", "assigned_by": "object",
-}
-TOPICS_BY_ATTRIBUTE_COLUMNS = {
-    "attribute": "object", "value": "object", "topic_id": "int64", "n": "int64", "share": "float64",
-}
-TOPICS_OVER_TIME_COLUMNS = {
-    "attribute": "object", "period": "object", "topic_id": "int64", "n": "int64", "share": "float64",
-}
-OUTLIER = -1
+from narratif.topics.space import CommonSpace
 
-
-def empty_table(columns: dict[str, str]) -> pd.DataFrame:
-    """An empty frame with typed columns (so DuckDB creates the right schema)."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-
-
-@dataclass(frozen=True)
-class TopicSettings:
-    """Everything a topic fit depends on; stored in the model manifest.
-
-    Defaults are tuned on the 61 CFPP2000 transcripts (≈34k narrator turns of 3+ words,
-    ≈6.4k windows of 80 words); ``benchmarks/eval_topics.py`` measures them and the
-    alternatives (segments as units, plain mean vectors, leaf clusters, LSA).
-    """
-
-    #: embedding backend used when ``update_topics`` is given none ("sif", "spacy", "lsa")
-    embedding: str = "sif"
-    #: consecutive narrator segments are merged into windows of at least this many words,
-    #: fitted and assigned as one unit (1 = one segment per unit)
-    window_words: int = 80
-    #: principal components removed after the corpus mean (SIF common component)
-    remove_components: int = 1
-    #: units (windows) shorter than this (words) are left out of fitting, then assigned
-    min_words: int = 8
-    #: segments shorter than this are not assigned at all (back-channel "oui", "ah bon")
-    min_assign_words: int = 3
-    #: HDBSCAN ``min_cluster_size``: the smallest topic
-    min_topic_size: int = 40
-    #: HDBSCAN ``min_samples`` (lower = fewer outliers)
-    min_samples: int = 5
-    #: HDBSCAN ``cluster_selection_method``: "leaf" (the finest clusters) or "eom"; on windows
-    #: "eom" sometimes keeps one root cluster holding most of the corpus
-    cluster_selection: Literal["eom", "leaf"] = "leaf"
-    n_neighbors: int = 15
-    n_components: int = 5
-    random_state: int = 42
-    top_n_words: int = 10
-    #: segments with fewer content words (not stop words nor fillers) are not fitted either
-    min_content_words: int = 3
-    #: c-TF-IDF vocabulary: n-grams up to this, found in ≥ min_df and ≤ max_df of the segments
-    ngram_max: int = 1
-    min_df: int = 5
-    max_df: float = 0.2
-    #: compute c-TF-IDF on lemmas (needs a pipeline pass: slower)
-    lemmatize: bool = False
-    #: BM25 weighting inside c-TF-IDF (BERTopic ``bm25_weighting``)
-    bm25_weighting: bool = False
-    #: re-rank top terms by maximal marginal relevance with this diversity (None = plain c-TF-IDF)
-    mmr_diversity: float | None = None
-    #: outliers whose cosine to the nearest topic centroid reaches this are reassigned
-    outlier_threshold: float = 0.3
-    n_representatives: int = 3
-    n_nearest_codes: int = 3
-    #: a topic whose best code similarity is below this is "emergent"
-    emergent_threshold: float = 0.35
-    #: guided fit seeded from the codebook: None, "zeroshot" or "seed"
-    guided: Literal["zeroshot", "seed"] | None = None
-    zeroshot_min_similarity: float = 0.55
-    #: a refitted topic keeps an old id when their similarity reaches this
-    match_threshold: float = 0.5
-    #: attributes with more distinct values than this are binned (numbers) or skipped
-    max_attribute_values: int = 30
-
-    def fit_signature(self) -> str:
-        """Hash of the settings that change a fit (not those that only change reporting)."""
-        keys = ("window_words", "remove_components", "min_words", "min_topic_size", "min_samples",
-                "cluster_selection", "n_neighbors", "n_components", "random_state", "top_n_words", "ngram_max",
-                "min_df", "max_df", "bm25_weighting", "mmr_diversity", "min_content_words", "lemmatize", "guided",
-                "zeroshot_min_similarity")
-        payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+#: How a unit got its topic: in a cluster, or moved from the outliers to its nearest centroid.
+CLUSTER, NEAREST = "cluster", "nearest"
 
 
 @dataclass
-class TopicsResult:
-    """What one topic update did, for the run summary."""
+class TopicState:
+    """What a fitted backend learned, as plain arrays and dicts (saved with the model)."""
 
-    n_topics: int = 0
-    n_segments: int = 0
-    #: segments in the units (windows) the model was fitted on
-    n_fitted: int = 0
-    n_new_segments: int = 0
-    outlier_share: float = 0.0
-    #: outlier share among the segments long enough to be fitted
-    outlier_share_fitted: float = 0.0
-    refitted: bool = False
-    new_topic_ids: list[int] = field(default_factory=list)
-    vanished_topic_ids: list[int] = field(default_factory=list)
-    #: old stable id -> id it keeps after a refit (identity for kept topics)
-    id_mapping: dict[int, int] = field(default_factory=dict)
-    backend: str = ""
-    seconds: float = 0.0
-    message: str = ""
+    #: the fit's own topic ids (outlier excluded), in a fixed order
+    topic_ids: list[int]
+    #: raw-space centroid per topic (rows in ``topic_ids`` order)
+    centroids: np.ndarray
+    #: the common space: corpus mean and common directions removed before clustering
+    mean: np.ndarray
+    components: np.ndarray
+    #: fit id -> [(term, c-TF-IDF weight)], best first
+    terms: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+    #: fit id -> index of the zero-shot text (codebook code) that seeded the topic
+    guided: dict[int, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def space(self) -> CommonSpace:
+        return CommonSpace.from_state(self.mean, self.components)
+
+    def centred_centroids(self) -> np.ndarray:
+        return self.space.transform(self.centroids)
+
+    def term_weights(self) -> list[dict[str, float]]:
+        """Term -> weight per topic, in ``topic_ids`` order (what stable ids compare)."""
+        return [dict(self.terms.get(t, [])) for t in self.topic_ids]
+
+
+class TopicBackend(ABC):
+    """A topic model over precomputed unit vectors.
+
+    ``fit`` learns from units and sets, one entry per unit, ``topics_``,
+    ``probabilities_`` and ``assigned_by_`` (:data:`CLUSTER`, :data:`NEAREST` or
+    None for outliers), plus ``topic_ids_``; ``get_state`` says what was learned.
+    """
+
+    #: name recorded in the model manifest, to load the right class
+    name: str = ""
+
+    @abstractmethod
+    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> "TopicBackend":
+        """Learn topics from unit texts (for terms) and vectors (for clusters)."""
+
+    @abstractmethod
+    def get_state(self) -> TopicState:
+        """What the fit learned (ids, centroids, space, terms, guided codes)."""
+
+    @abstractmethod
+    def transform(self, docs: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(topics, probabilities, assigned_by) for unseen units."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> None:
+        """Write what ``load`` needs beyond the state into ``folder``."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path, state: TopicState, **kwargs) -> "TopicBackend":
+        """A fitted backend from ``folder`` and its saved state."""
+
+    # -- shared by every backend ----------------------------------------------------------
+    def centred(self, embeddings: np.ndarray) -> np.ndarray:
+        """Vectors in the space the topics were fitted in."""
+        return self.get_state().space.transform(embeddings)
+
+    def centred_centroids(self) -> np.ndarray:
+        return self.get_state().centred_centroids()
+
+    def topic_terms(self, topic_id: int) -> list[tuple[str, float]]:
+        return list(self.get_state().terms.get(topic_id, []))

@@ -5,16 +5,25 @@ nightly run, more than the fit itself on a corpus of interviews. Its decorators 
 for numba's on-disk cache (pynndescent's do), so UMAP is imported with ``cache=True`` as the
 default of ``numba.njit``/``numba.jit``: the compiled code is the same, the next process loads
 it instead of compiling. Functions numba cannot cache are compiled as before (numba's warning
-about them is silenced). Call before anything imports ``umap`` (BERTopic does).
+about them is silenced). Call before anything imports ``umap`` (BERTopic does). numba is first
+pinned to one CPU target (:func:`.determinism.pin_numba_cpu`), so the code, and the topics,
+are the same on every machine.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 
+from narratif.topics.determinism import pin_numba_cpu
+
 
 def import_umap_with_cache() -> None:
+    if not pin_numba_cpu():
+        logging.getLogger(__name__).warning(
+            "numba compiled code for this machine's CPU before narratif could pin it; topic fits may "
+            "differ from other machines' (import narratif.topics before other numba users)")
     if "umap" in sys.modules:
         return
     import numba

@@ -2,17 +2,16 @@
 
 BERTopic is installed without torch: the embedding model handed to it is a
 :class:`BackendEmbedder` (a BERTopic ``BaseEmbedder``) wrapping the project's
-backend, and vectors are always passed in. UMAP has a fixed seed and HDBSCAN is
-deterministic, so the same input yields the same topics.
-
-Averaged static vectors all share a large common direction (raw cosines sit near
-0.8 for any pair), so before clustering, outlier reassignment and code linking the
-corpus mean and its first principal component(s) are removed (the "common
-component" step of SIF embeddings, Arora et al. 2017), learned once at fit time.
+backend, and vectors are always passed in. Clustering runs in the common space
+(:mod:`.space`) and on one code path on every machine (:mod:`.determinism`): UMAP
+has a fixed seed and one thread, numba compiles for one pinned CPU, HDBSCAN builds
+its exact minimum spanning tree in one process. Only BERTopic's public API is
+read; what later steps need is kept in a :class:`~._base.TopicState`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,11 +25,14 @@ from bertopic.backend import BaseEmbedder  # noqa: E402
 from bertopic.representation import MaximalMarginalRelevance  # noqa: E402
 from bertopic.vectorizers import ClassTfidfTransformer  # noqa: E402
 
-from narratif.embeddings import EmbeddingBackend
-from narratif.topics._base import OUTLIER, TopicSettings
-from narratif.topics.vocabulary import build_vectorizer, segment_vocabulary
+from narratif.embeddings import EmbeddingBackend  # noqa: E402
+from narratif.topics._base import CLUSTER, NEAREST, TopicBackend, TopicState  # noqa: E402
+from narratif.topics.determinism import single_threaded  # noqa: E402
+from narratif.topics.settings import TopicSettings  # noqa: E402
+from narratif.topics.space import OUTLIER, CommonSpace, centroids_of, nearest_centroid  # noqa: E402
+from narratif.topics.vocabulary import build_vectorizer, segment_vocabulary  # noqa: E402
 
-CLUSTER, NEAREST, GUIDED = "cluster", "nearest", "guided"
+MODEL_FILE = "bertopic.pkl"
 
 
 class BackendEmbedder(BaseEmbedder):
@@ -50,33 +52,30 @@ class BackendEmbedder(BaseEmbedder):
         return self.project(vectors) if self.project is not None else vectors
 
 
-def unit_rows(m: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(m, axis=1, keepdims=True)
-    n[n == 0] = 1.0
-    return (m / n).astype(np.float32)
+def min_cluster_size(min_topic_size: int, n_docs: int) -> int:
+    """The smallest topic, scaled down on small corpora (a dozen interviews still show several topics).
 
-
-def common_components(centred: np.ndarray, k: int) -> np.ndarray:
-    """The top ``k`` principal directions of already centred rows (k × dim)."""
-    if k <= 0 or len(centred) <= k:
-        return np.zeros((0, centred.shape[1]), dtype=np.float32)
-    _, _, vt = np.linalg.svd(np.asarray(centred, dtype=np.float64), full_matrices=False)
-    return vt[:k].astype(np.float32)
-
-
-def centroids_of(embeddings: np.ndarray, topics: np.ndarray, topic_ids: Sequence[int]) -> np.ndarray:
-    """Mean embedding of each topic (rows in ``topic_ids`` order)."""
-    return np.vstack([embeddings[topics == t].mean(axis=0) for t in topic_ids]).astype(np.float32)
-
-
-class SegmentTopicModel:
-    """BERTopic fitted on segments, with outliers reassigned to the nearest topic.
-
-    Learned attributes: ``model_`` (the BERTopic), ``topics_`` / ``probabilities_`` /
-    ``assigned_by_`` for the fitted rows, ``topic_ids_`` (internal ids, outlier excluded),
-    ``mean_`` (corpus mean vector), ``components_`` (common directions removed) and
-    ``centroids_`` (raw-space topic centroids).
+    ``min_topic_size`` applies from about 1,000 fitting units up; below, a topic needs
+    about 4 % of the units, and never fewer than 4.
     """
+    return max(4, min(min_topic_size, n_docs // 25))
+
+
+def _best_probabilities(probs, n: int) -> np.ndarray:
+    probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
+    return probs.max(axis=1) if probs.ndim == 2 else probs
+
+
+class BERTopicBackend(TopicBackend):
+    """BERTopic fitted on units, with outliers reassigned to the nearest topic centroid.
+
+    Learned attributes: ``model_`` (the BERTopic), ``space_`` (:class:`~.space.CommonSpace`),
+    ``topics_`` / ``probabilities_`` / ``assigned_by_`` for the fitted rows,
+    ``topic_ids_`` (BERTopic's ids, outlier excluded), ``centroids_`` (raw-space
+    topic centroids) and ``guided_`` (topic id -> index of its zero-shot text).
+    """
+
+    name = "bertopic"
 
     def __init__(self, *, settings: TopicSettings | None = None, backend: EmbeddingBackend | None = None,
                  zeroshot_topic_list: list[str] | None = None, seed_topic_list: list[list[str]] | None = None):
@@ -86,20 +85,26 @@ class SegmentTopicModel:
         self.seed_topic_list = seed_topic_list
 
     # -- construction -------------------------------------------------------------------
-    def _build(self, docs: list[str]) -> BERTopic:
-        from hdbscan import HDBSCAN
+    def _umap(self, centred: np.ndarray):
         from umap import UMAP
 
         s = self.settings or TopicSettings()
+        return UMAP(n_neighbors=min(s.n_neighbors, max(2, len(centred) - 1)), n_components=s.n_components,
+                    min_dist=0.0, metric="cosine", random_state=s.random_state, low_memory=True, n_jobs=1,
+                    n_epochs=200)  # UMAP's own choice above 10k points; 500 below costs 2.5x
+
+    def _hdbscan(self, n_docs: int):
+        from hdbscan import HDBSCAN
+
+        s = self.settings or TopicSettings()
+        size = min_cluster_size(s.min_topic_size, n_docs)
+        return HDBSCAN(min_cluster_size=size, min_samples=min(s.min_samples, size), metric="euclidean",
+                       cluster_selection_method=s.cluster_selection, prediction_data=True,
+                       approx_min_span_tree=False, core_dist_n_jobs=1)
+
+    def _build(self, docs: list[str], centred: np.ndarray) -> BERTopic:
+        s = self.settings or TopicSettings()
         n_docs = len(docs)
-        umap_model = UMAP(n_neighbors=min(s.n_neighbors, max(2, n_docs - 1)), n_components=s.n_components,
-                          min_dist=0.0, metric="cosine", random_state=s.random_state, low_memory=True,
-                          n_epochs=200)  # UMAP's own choice above 10k points; 500 below costs 2.5x
-        hdbscan_model = HDBSCAN(min_cluster_size=min_cluster_size(s.min_topic_size, n_docs),
-                                min_samples=min(s.min_samples, min_cluster_size(s.min_topic_size, n_docs)),
-                                metric="euclidean",
-                                cluster_selection_method=s.cluster_selection,
-                                prediction_data=True)
         kwargs = {}
         if s.guided == "zeroshot" and self.zeroshot_topic_list:
             kwargs.update(zeroshot_topic_list=self.zeroshot_topic_list,
@@ -108,8 +113,8 @@ class SegmentTopicModel:
             kwargs.update(seed_topic_list=self.seed_topic_list)
         return BERTopic(
             language="french",
-            embedding_model=BackendEmbedder(self.backend, self._centred) if self.backend else None,
-            umap_model=umap_model, hdbscan_model=hdbscan_model,
+            embedding_model=BackendEmbedder(self.backend, self.space_.transform) if self.backend else None,
+            umap_model=self._umap(centred), hdbscan_model=self._hdbscan(n_docs),
             vectorizer_model=build_vectorizer(ngram_max=s.ngram_max, vocabulary=segment_vocabulary(
                 docs, ngram_max=s.ngram_max, min_df=min(s.min_df, max(1, n_docs // 100)), max_df=s.max_df)),
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True, bm25_weighting=s.bm25_weighting),
@@ -118,30 +123,33 @@ class SegmentTopicModel:
             top_n_words=s.top_n_words, calculate_probabilities=False, verbose=False, **kwargs,
         )
 
-    # -- fitting ------------------------------------------------------------------------
-    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> "SegmentTopicModel":
+    def _validate(self, docs: list[str], embeddings: np.ndarray) -> TopicSettings:
         s = self.settings or TopicSettings()
         if s.cluster_selection not in ("eom", "leaf"):
             raise ValueError(f"cluster_selection must be 'eom' or 'leaf', not {s.cluster_selection!r}")
         if s.guided not in (None, "zeroshot", "seed"):
             raise ValueError(f"guided must be None, 'zeroshot' or 'seed', not {s.guided!r}")
-        docs = list(docs)
-        embeddings = np.asarray(embeddings, dtype=np.float32)
         if len(docs) != len(embeddings):
             raise ValueError(f"{len(docs)} docs but {len(embeddings)} embeddings")
-        self.mean_ = embeddings.mean(axis=0)
-        self.components_ = common_components(embeddings - self.mean_, s.remove_components)
-        self.model_ = self._build(docs)
-        topics, probs = self.model_.fit_transform(docs, embeddings=self._centred(embeddings))
+        return s
+
+    # -- fitting ------------------------------------------------------------------------
+    def fit(self, docs: Sequence[str], embeddings: np.ndarray) -> "BERTopicBackend":
+        docs, embeddings = list(docs), np.asarray(embeddings, dtype=np.float32)
+        s = self._validate(docs, embeddings)
+        self.space_ = CommonSpace(s.remove_components).fit(embeddings)
+        centred = self.space_.transform(embeddings)
+        self.model_ = self._build(docs, centred)
+        with single_threaded(s.random_state):
+            topics, probs = self.model_.fit_transform(docs, embeddings=centred)
         topics = np.asarray(topics, dtype=np.int64)
-        probs = np.asarray(probs if probs is not None else np.ones(len(docs)), dtype=np.float64)
-        if probs.ndim == 2:
-            probs = probs.max(axis=1)
+        probs = _best_probabilities(probs, len(docs))
+        self.guided_ = self._zeroshot_topics()
         self.topic_ids_ = sorted(int(t) for t in set(topics.tolist()) if t != OUTLIER)
         assigned_by = np.where(topics == OUTLIER, None, CLUSTER).astype(object)
+        self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
         if self.topic_ids_:
-            self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
-            new, sims = self._nearest(embeddings, topics == OUTLIER, topics)
+            new, sims = self._nearest(centred, topics)
             moved = new != topics
             topics, probs = new, np.where(moved, sims, probs)
             assigned_by[moved] = NEAREST
@@ -151,77 +159,75 @@ class SegmentTopicModel:
                                       representation_model=self.model_.representation_model)
             self.centroids_ = centroids_of(embeddings, topics, self.topic_ids_)
             self._sync_topic_embeddings(topics)
-        else:
-            self.centroids_ = np.zeros((0, embeddings.shape[1]), dtype=np.float32)
         self.topics_, self.probabilities_, self.assigned_by_ = topics, probs, assigned_by
+        self.state_ = self._state()
         return self
+
+    def _zeroshot_topics(self) -> dict[int, int]:
+        """Topic id -> zero-shot text index, from BERTopic's public labels (a zero-shot topic is named by its text)."""
+        if not self.zeroshot_topic_list:
+            return {}
+        index = {text: i for i, text in reversed(list(enumerate(self.zeroshot_topic_list)))}
+        return {int(t): index[label] for t, label in self.model_.topic_labels_.items() if label in index}
 
     def _sync_topic_embeddings(self, topics: np.ndarray) -> None:
         """BERTopic's topic embeddings = our centroids (outlier row first when present)."""
         rows = list(self.centroids_)
         if (topics == OUTLIER).any():
-            rows.insert(0, self.mean_)
+            rows.insert(0, self.space_.mean_)
         self.model_.topic_embeddings_ = np.vstack(rows)
 
-    def _centred(self, m: np.ndarray) -> np.ndarray:
-        """Rows without the corpus mean and common components, unit length."""
-        x = np.asarray(m, dtype=np.float32) - self.mean_
-        u = getattr(self, "components_", None)
-        if u is not None and len(u):
-            x = x - (x @ u.T) @ u
-        return unit_rows(x)
-
-    def _nearest(self, embeddings: np.ndarray, mask: np.ndarray,
-                 current: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Topics for rows in ``mask``: nearest centroid when cosine ≥ threshold; other rows keep ``current``."""
+    def _nearest(self, centred: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outlier rows of ``current`` moved to their nearest centroid when close enough; cosines of those rows."""
         s = self.settings or TopicSettings()
-        topics = np.full(len(embeddings), OUTLIER, dtype=np.int64) if current is None else current.copy()
-        sims = np.zeros(len(embeddings), dtype=np.float64)
-        idx = np.flatnonzero(mask)
-        if len(idx) and len(self.topic_ids_):
-            sim = self._centred(embeddings[idx]) @ self._centred(self.centroids_).T
-            best = sim.argmax(axis=1)
-            best_sim = sim[np.arange(len(idx)), best]
-            ok = best_sim >= s.outlier_threshold
-            topics[idx[ok]] = np.asarray(self.topic_ids_)[best[ok]]
-            sims[idx] = best_sim
+        topics, sims = current.copy(), np.zeros(len(current))
+        idx = np.flatnonzero(current == OUTLIER)
+        nearest, best = nearest_centroid(centred[idx], self.space_.transform(self.centroids_), self.topic_ids_,
+                                         threshold=s.outlier_threshold)
+        topics[idx], sims[idx] = nearest, best
         return topics, sims
+
+    def _state(self) -> TopicState:
+        terms = {t: [(w, float(v)) for w, v in (self.model_.get_topic(t) or []) if w] for t in self.topic_ids_}
+        return TopicState(topic_ids=list(self.topic_ids_), centroids=self.centroids_, mean=self.space_.mean_,
+                          components=self.space_.components_, terms=terms, guided=dict(self.guided_))
+
+    def get_state(self) -> TopicState:
+        return self.state_
 
     # -- assignment ---------------------------------------------------------------------
     def transform(self, docs: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(topics, probabilities, assigned_by) for unseen segments: clusters first, then centroids."""
-        docs = list(docs)
-        embeddings = np.asarray(embeddings, dtype=np.float32)
-        n = len(docs)
+        """(topics, probabilities, assigned_by) for unseen units: clusters first, then centroids."""
+        docs, n = list(docs), len(docs)
         if n == 0 or not self.topic_ids_:
-            return (np.full(n, OUTLIER, dtype=np.int64), np.zeros(n), np.full(n, None, dtype=object))
-        topics, probs = self.model_.transform(docs, embeddings=self._centred(embeddings))
+            return np.full(n, OUTLIER, dtype=np.int64), np.zeros(n), np.full(n, None, dtype=object)
+        centred = self.space_.transform(embeddings)
+        with single_threaded((self.settings or TopicSettings()).random_state):
+            topics, probs = self.model_.transform(docs, embeddings=centred)
         topics = np.asarray(topics, dtype=np.int64)
-        probs = np.asarray(probs if probs is not None else np.ones(n), dtype=np.float64)
-        if probs.ndim == 2:
-            probs = probs.max(axis=1)
+        probs = _best_probabilities(probs, n)
         assigned_by = np.where(topics == OUTLIER, None, CLUSTER).astype(object)
-        new, sims = self._nearest(embeddings, topics == OUTLIER, topics)
+        new, sims = self._nearest(centred, topics)
         moved = new != topics
         assigned_by[moved] = NEAREST
         return np.where(moved, new, topics), np.where(moved, sims, probs), assigned_by
 
-    # -- reading ------------------------------------------------------------------------
-    def topic_terms(self, topic_id: int) -> list[tuple[str, float]]:
-        terms = self.model_.get_topic(topic_id) or []
-        return [(w, float(v)) for w, v in terms if w]
+    # -- persistence --------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """BERTopic pickled without its embedding model (safetensors would drop UMAP and HDBSCAN)."""
+        self.model_.save(str(Path(folder) / MODEL_FILE), serialization="pickle", save_embedding_model=False)
 
-    def centred_centroids(self) -> np.ndarray:
-        return self._centred(self.centroids_)
+    @classmethod
+    def load(cls, folder: Path, state: TopicState, *, settings: TopicSettings | None = None,
+             backend: EmbeddingBackend | None = None) -> "BERTopicBackend":
+        model = cls(settings=settings, backend=backend)
+        model.space_ = state.space
+        model.centroids_, model.topic_ids_, model.guided_ = state.centroids, list(state.topic_ids), dict(state.guided)
+        embedder = BackendEmbedder(backend, model.space_.transform) if backend is not None else None
+        model.model_ = BERTopic.load(str(Path(folder) / MODEL_FILE), embedding_model=embedder)
+        model.state_ = state
+        return model
 
-    def centred(self, embeddings: np.ndarray) -> np.ndarray:
-        return self._centred(embeddings)
 
-
-def min_cluster_size(min_topic_size: int, n_docs: int) -> int:
-    """The smallest topic, scaled down on small corpora (a dozen interviews still show several topics).
-
-    ``min_topic_size`` applies from about 1,000 fitting units up; below, a topic needs
-    about 4 % of the units, and never fewer than 4.
-    """
-    return max(4, min(min_topic_size, n_docs // 25))
+#: The name this backend had before it had a base class.
+SegmentTopicModel = BERTopicBackend

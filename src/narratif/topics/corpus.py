@@ -6,15 +6,20 @@ keyed by content hash + backend signature, so a rerun never embeds a text twice.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+
+from narratif.atomic import atomic_write
 import pandas as pd
 
 from narratif.embeddings import EmbeddingBackend, text_key
 from narratif.store import Store
-from narratif.atomic import atomic_write
+from narratif.topics.vocabulary import content_word_count
 
 _WORD_RE = re.compile(r"\w+")
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]")
@@ -27,8 +32,6 @@ def word_count(text: str) -> int:
 def load_segments(store: Store, *, min_assign_words: int) -> pd.DataFrame:
     """Non-interviewer segments of ok documents long enough to carry a topic, in stable order."""
     seg = store.narrated_segments()
-    from narratif.topics.vocabulary import content_word_count
-
     seg["n_words"] = [word_count(t) for t in seg["text"]]
     seg["n_content"] = [content_word_count(t) for t in seg["text"]]
     seg = seg[seg["n_words"] >= min_assign_words].reset_index(drop=True)
@@ -40,8 +43,6 @@ class EmbeddingCache:
     """Vectors by :func:`~narratif.embeddings.text_key` in one ``.npz`` file per backend."""
 
     def __init__(self, directory: Path, backend: EmbeddingBackend):
-        import hashlib
-
         self.backend = backend
         tag = hashlib.sha256(backend.signature().encode()).hexdigest()[:12]
         self.path = Path(directory) / f"embedding_cache-{tag}.npz"
@@ -115,3 +116,46 @@ def narrative_windows(segments: pd.DataFrame, *, min_words: int) -> np.ndarray:
             current -= 1
     return out
 
+
+
+@dataclass
+class Units:
+    """Windows of talk over some segment rows: what topics are fitted on and assigned to."""
+
+    #: window number of each row
+    window: np.ndarray
+    #: term text of each window (what c-TF-IDF counts)
+    texts: list[str]
+    #: vector of each window (None when not asked for)
+    vectors: np.ndarray | None
+    #: windows long enough, and with enough content words, to be fitted on
+    fit: np.ndarray
+    #: windows with at least one content word (the others are never assigned)
+    content: np.ndarray
+
+
+def windowed_units(segs: pd.DataFrame, rows: np.ndarray, *, window_words: int, min_words: int,
+                   min_content_words: int, term_docs: list[str], embeddings: np.ndarray | None = None,
+                   embed: Callable[[list[str]], np.ndarray] | None = None) -> Units:
+    """Windows over ``segs`` rows ``rows`` (see :func:`narrative_windows`).
+
+    A window's vector embeds its whole text with ``embed`` (averaging normalised
+    segment vectors instead blurs the clusters); one-segment windows reuse the
+    segment vectors.
+    """
+    sub = segs.iloc[rows]
+    win = narrative_windows(sub, min_words=window_words)
+    n = int(win.max()) + 1 if len(win) else 0
+    parts: list[list[str]] = [[] for _ in range(n)]
+    raw: list[list[str]] = [[] for _ in range(n)]
+    for w, i, text in zip(win, rows, sub["text"]):
+        parts[w].append(term_docs[i])
+        raw[w].append(text)
+    words = np.bincount(win, weights=sub["n_words"].to_numpy(float), minlength=n)
+    content = np.bincount(win, weights=sub["n_content"].to_numpy(float), minlength=n)
+    vectors = None
+    if embeddings is not None:
+        one_each = n == len(rows)
+        vectors = embeddings[rows] if one_each or embed is None else embed(["\n".join(r) for r in raw])
+    fit = (words >= min_words) & (content >= min_content_words)
+    return Units(window=win, texts=[" ".join(p) for p in parts], vectors=vectors, fit=fit, content=content > 0)

@@ -9,11 +9,15 @@ threshold is *emergent*: something narrators talk about that no code expects.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from narratif.embeddings import EmbeddingBackend
+from narratif.topics._base import TopicState
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,6 @@ def code_profile(codebook) -> CodeProfile | None:
 
 def seed_words(codebook, stop_words: set[str], *, max_words: int = 8) -> list[list[str]]:
     """Seed word lists for BERTopic's guided mode: content words of each code's label, keywords, description."""
-    import re
-
     profile = code_profile(codebook)
     if profile is None:
         return []
@@ -92,3 +94,16 @@ def link_topics(topic_vectors: np.ndarray, code_vectors: np.ndarray, profile: Co
         out.append({"nearest_codes": json.dumps(nearest, ensure_ascii=False), "best_code": profile.ids[order[0]],
                     "best_code_similarity": round(best, 4), "emergent": bool(best < emergent_threshold)})
     return out
+
+
+def link_to_codebook(state: TopicState, backend: EmbeddingBackend, profile: CodeProfile | None, *,
+                     n_nearest: int, emergent_threshold: float) -> list[dict]:
+    """Code links per topic of a fitted state (``topic_ids`` order), plus the code that seeded it (guided fits)."""
+    links: list[dict] = [{} for _ in state.topic_ids]
+    if profile is not None and state.topic_ids:
+        code_vectors = state.space.transform(backend.embed(profile.texts))
+        links = link_topics(state.centred_centroids(), code_vectors, profile, n_nearest=n_nearest,
+                            emergent_threshold=emergent_threshold)
+    for link, t in zip(links, state.topic_ids):
+        link["guided_code"] = profile.ids[state.guided[t]] if profile is not None and t in state.guided else None
+    return links

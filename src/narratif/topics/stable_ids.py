@@ -1,9 +1,12 @@
 """Topic ids that survive a refit, so theme summaries keep their references.
 
 After a refit, each new topic is matched one-to-one with an old one (Hungarian
-assignment on the mean of centroid cosine and c-TF-IDF term-weight cosine). A
-match at or above the threshold keeps the old id; other new topics get fresh
-ids, never reusing one that vanished.
+assignment). Ids follow members: an old topic whose segments are still in the
+corpus is compared with each new topic by the Jaccard index of their segments, so
+a topic whose members barely changed keeps its id whatever happened to its
+neighbours. An old topic none of whose segments remain is compared by the mean of
+centroid cosine and c-TF-IDF term-weight cosine. A match at or above its threshold
+keeps the old id; other new topics get fresh ids, never reusing one that vanished.
 """
 
 from __future__ import annotations
@@ -43,20 +46,46 @@ def similarity_matrix(old: TopicProfile, new: TopicProfile) -> np.ndarray:
     return 0.5 * (emb + terms)
 
 
-def match_ids(old: TopicProfile, new_internal: TopicProfile, *, threshold: float,
-              next_id: int) -> tuple[dict[int, int], dict[int, int], int]:
+def member_jaccard(old_ids: list[int], old_topics: np.ndarray, new_ids: list[int],
+                   new_topics: np.ndarray) -> np.ndarray:
+    """Old × new Jaccard index of member segments (row-aligned topic arrays; −1 = no topic).
+
+    A row of NaN marks an old topic with no member left among the segments.
+    """
+    old_topics, new_topics = np.asarray(old_topics), np.asarray(new_topics)
+    out = np.full((len(old_ids), len(new_ids)), np.nan)
+    new_masks = [new_topics == n for n in new_ids]
+    for i, o in enumerate(old_ids):
+        a = old_topics == o
+        if not a.any():
+            continue
+        for j, b in enumerate(new_masks):
+            out[i, j] = (a & b).sum() / max(1, (a | b).sum())
+    return out
+
+
+def match_ids(old: TopicProfile, new_internal: TopicProfile, *, threshold: float, next_id: int,
+              members: np.ndarray | None = None,
+              member_threshold: float = 0.5) -> tuple[dict[int, int], dict[int, int], int]:
     """Stable ids for the new topics.
 
-    ``new_internal.ids`` are the fit's own ids. Returns (internal -> stable id,
+    ``new_internal.ids`` are the fit's own ids; ``members`` (from :func:`member_jaccard`)
+    decides for the old topics that still have segments. Returns (internal -> stable id,
     old id -> the id it keeps, next free id).
     """
+    if threshold <= 0 or member_threshold <= 0:
+        raise ValueError("match thresholds must be positive")
     sim = similarity_matrix(old, new_internal)
+    score = sim / threshold  # ≥ 1: the same topic
+    if members is not None and sim.size:
+        has = ~np.isnan(members).all(axis=1)
+        score = np.where(has[:, None], np.nan_to_num(members) / member_threshold, score)
     mapping: dict[int, int] = {}
     kept: dict[int, int] = {}
-    if sim.size:
-        rows, cols = linear_sum_assignment(-sim)
+    if score.size:
+        rows, cols = linear_sum_assignment(-score)
         for r, c in zip(rows, cols):
-            if sim[r, c] >= threshold:
+            if score[r, c] >= 1.0:
                 mapping[new_internal.ids[c]] = old.ids[r]
                 kept[old.ids[r]] = old.ids[r]
     next_id = max([next_id, *(i + 1 for i in old.ids)])

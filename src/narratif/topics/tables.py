@@ -7,8 +7,31 @@ import re
 import numpy as np
 import pandas as pd
 
-from narratif.topics._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
-                    TOPICS_OVER_TIME_COLUMNS, empty_table)
+from narratif.store import Store
+from narratif.topics.space import OUTLIER
+
+#: Columns of the derived tables written by :func:`write_tables`.
+TOPICS_COLUMNS = {
+    "topic_id": "int64", "label": "object", "size": "int64", "share": "float64", "top_terms": "object",
+    "representative_seg_ids": "object", "representative_texts": "object", "nearest_codes": "object",
+    "best_code": "object", "best_code_similarity": "float64", "emergent": "boolean", "guided_code": "object",
+}
+SEGMENT_TOPICS_COLUMNS = {
+    "doc_id": "object", "seg_id": "int64", "topic_id": "int64", "probability": "float64", "assigned_by": "object",
+}
+TOPICS_BY_ATTRIBUTE_COLUMNS = {
+    "attribute": "object", "value": "object", "topic_id": "int64", "n": "int64", "share": "float64",
+}
+TOPICS_OVER_TIME_COLUMNS = {
+    "attribute": "object", "period": "object", "topic_id": "int64", "n": "int64", "share": "float64",
+}
+TABLES = {"topics": TOPICS_COLUMNS, "segment_topics": SEGMENT_TOPICS_COLUMNS,
+          "topics_by_attribute": TOPICS_BY_ATTRIBUTE_COLUMNS, "topics_over_time": TOPICS_OVER_TIME_COLUMNS}
+
+
+def empty_table(columns: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with typed columns (so DuckDB creates the right schema)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 #: Attribute names read as the date of the material (not of birth).
 DATE_ATTRIBUTES = ("date", "year", "annee", "interview_date", "date_entretien", "date_enquete", "periode")
@@ -18,6 +41,23 @@ _NUM_RE = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")
 
 def label_of(terms: list[str], n: int = 4) -> str:
     return ", ".join(terms[:n]) if terms else "(sans termes)"
+
+
+def write_tables(store: Store, assign: pd.DataFrame, centred: np.ndarray, entries: list[dict], *,
+                 n_representatives: int, max_attribute_values: int) -> None:
+    """Rewrite the four topic tables from per-segment assignments (stable ids) and topic entries."""
+    documents = store.documents()
+    attributes = store.attribute_columns()
+    store.replace_table("topics", topics_table(assign, centred, entries, n_representatives=n_representatives))
+    store.replace_table("segment_topics", segment_topics_table(assign))
+    store.replace_table("topics_by_attribute", topics_by_attribute(assign, documents, attributes,
+                                                                    max_values=max_attribute_values))
+    store.replace_table("topics_over_time", topics_over_time(assign, documents, date_attribute(documents, attributes)))
+
+
+def write_empty(store: Store) -> None:
+    for name, cols in TABLES.items():
+        store.replace_table(name, empty_table(cols))
 
 
 def segment_topics_table(assign: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +94,7 @@ def topics_table(assign: pd.DataFrame, centred: np.ndarray, topics: list[dict], 
         reps = representatives(assign, centred, t["centroid"], t["topic_id"], n_representatives)
         size = int(sizes.get(t["topic_id"], 0))
         rows.append({
-            "topic_id": t["topic_id"], "label": label_of(t["terms"]), "size": size, "share": size / total,
+            "topic_id": t["topic_id"], "label": label_of(t.get("label_words") or t["terms"]), "size": size, "share": size / total,
             "top_terms": list(t["terms"]),
             "representative_seg_ids": [f"{d}:{s}" for d, s in zip(reps["doc_id"], reps["seg_id"])],
             "representative_texts": [str(x)[:400] for x in reps["text"]],
@@ -145,5 +185,5 @@ def topics_over_time(assign: pd.DataFrame, documents: pd.DataFrame, attribute: s
     return out.astype({"topic_id": "int64", "n": "int64", "share": "float64"})
 
 
-__all__ = ["OUTLIER", "label_of", "segment_topics_table", "topics_table", "topics_by_attribute",
-           "date_attribute", "topics_over_time"]
+__all__ = ["OUTLIER", "TABLES", "empty_table", "label_of", "segment_topics_table", "topics_table",
+           "topics_by_attribute", "date_attribute", "topics_over_time", "write_tables", "write_empty"]

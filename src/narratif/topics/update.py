@@ -1,39 +1,44 @@
 """``update_topics``: the corpus-level topic stage the pipeline calls after each run.
 
-First run (or ``refit``): merge consecutive narrator segments into windows of
-talk (a lone "oui oui" has no topic; the conversation around it does), fit on the
-windows, assign each segment its window's topic, give topics stable ids
-(matched to the previous fit's ids when there is one).
-Later runs: load the saved model and assign only segments not yet assigned, so
-topics and their ids do not move while monographs keep arriving.
+First run (or ``refit``, or drift): fit on windows of talk, assign each segment
+its window's topic, give topics stable ids (matched to the previous fit's ids when
+there is one), label them. Later runs: load the saved model and assign only
+segments not yet assigned, so topics and their ids do not move while monographs
+keep arriving, unless the new material drifted away from the saved topics
+(:mod:`.drift`). Each step is a function of its own: :func:`.fitting.fit_topics`,
+:func:`.assign.assign_new_units`, :func:`.linking.link_to_codebook`,
+:func:`.tables.write_tables`; this module only sequences them.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from narratif.embeddings import EmbeddingBackend, select_backend
+from narratif.nlp.parse import load_nlp
 from narratif.store import Store
-from narratif.topics import persist
-from narratif.topics._base import (OUTLIER, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS, TOPICS_COLUMNS,
-                    TOPICS_OVER_TIME_COLUMNS, TopicSettings, TopicsResult, empty_table)
-from narratif.topics.bertopic_backend import SegmentTopicModel
-from narratif.topics.corpus import EmbeddingCache, embed_segments, load_segments, narrative_windows
-from narratif.topics.linking import code_profile, link_topics, seed_words
-from narratif.topics.stable_ids import TopicProfile, match_ids
-from narratif.topics.tables import (date_attribute, segment_topics_table, topics_by_attribute, topics_over_time,
-                     topics_table)
-from narratif.topics.vocabulary import french_stop_words, lemmatise, strip_markup
+from narratif.topics import drift, persist
+from narratif.topics.assign import Assignment, assign_new_units, previous_assignments
+from narratif.topics.corpus import EmbeddingCache, embed_segments, load_segments, windowed_units
+from narratif.topics.fitting import fit_topics, old_segment_topics, stable_id_map
+from narratif.topics.labels import Lemmatiser
+from narratif.topics.linking import CodeProfile, code_profile, link_to_codebook
+from narratif.topics.settings import TopicSettings, TopicsResult
+from narratif.topics.space import OUTLIER
+from narratif.topics.tables import write_empty, write_tables
+from narratif.topics.vocabulary import lemmatise, strip_markup
 
 log = logging.getLogger(__name__)
 
 #: Fewer fit segments than this and no topic model is fitted.
 MIN_SEGMENTS_TO_FIT = 30
-TABLES = ("topics", "segment_topics", "topics_by_attribute", "topics_over_time")
 
 
 def _default_codebook():
@@ -44,198 +49,209 @@ def _default_codebook():
     return load_codebook(None)
 
 
-def _term_docs(texts: list[str], settings: TopicSettings, backend: EmbeddingBackend) -> list[str]:
-    cleaned = [strip_markup(t) for t in texts]
-    if not settings.lemmatize:
-        return cleaned
-    nlp = getattr(backend, "nlp", None)
-    if nlp is None:
-        from narratif.nlp.parse import load_nlp
-
-        nlp = load_nlp()
-    return lemmatise(cleaned, nlp)
+def _nlp(backend: EmbeddingBackend):
+    return getattr(backend, "nlp", None) or load_nlp()
 
 
-def _windowed(segs, rows: np.ndarray, settings: TopicSettings, term_docs: list[str], embeddings: np.ndarray | None,
-              embed=None) -> tuple[np.ndarray, list[str], np.ndarray | None, np.ndarray, np.ndarray]:
-    """Windows over ``segs`` rows ``rows``: (window of each row, term texts, vectors, fit mask, has content).
-
-    A window's vector embeds its whole text with ``embed`` (averaging normalised
-    segment vectors instead blurs the clusters); one-segment windows reuse the
-    segment vectors.
-    """
-    sub = segs.iloc[rows]
-    win = narrative_windows(sub, min_words=settings.window_words)
-    n = int(win.max()) + 1 if len(win) else 0
-    parts: list[list[str]] = [[] for _ in range(n)]
-    raw: list[list[str]] = [[] for _ in range(n)]
-    for w, i, text in zip(win, rows, sub["text"]):
-        parts[w].append(term_docs[i])
-        raw[w].append(text)
-    words = np.bincount(win, weights=sub["n_words"].to_numpy(float), minlength=n)
-    content = np.bincount(win, weights=sub["n_content"].to_numpy(float), minlength=n)
-    vectors = None
-    if embeddings is not None:
-        one_each = n == len(rows)
-        vectors = embeddings[rows] if one_each or embed is None else embed(["\n".join(r) for r in raw])
-    fit = (words >= settings.min_words) & (content >= settings.min_content_words)
-    return win, [" ".join(p) for p in parts], vectors, fit, content > 0
+@lru_cache(maxsize=2)
+def _lemmatiser(nlp) -> Lemmatiser:
+    return Lemmatiser(nlp)  # one per pipeline and process: each word form is analysed once
 
 
-def _assign(model: SegmentTopicModel, texts: list[str], vectors: np.ndarray, idx: np.ndarray, topics: np.ndarray,
-            probs: np.ndarray, assigned_by: np.ndarray) -> None:
-    """Topics for units ``idx`` from the fitted model (in place)."""
-    if len(idx):
-        t_, p_, a_ = model.transform([texts[i] for i in idx], vectors[idx])
-        topics[idx], probs[idx], assigned_by[idx] = t_, p_, a_
+@dataclass
+class _Run:
+    """What one update works with."""
+
+    store: Store
+    models_dir: Path
+    settings: TopicSettings
+    backend: EmbeddingBackend
+    segs: pd.DataFrame
+    codebook: object
+    profile: CodeProfile | None
+    result: TopicsResult
+    #: segments in windows long enough to be fitted on
+    fit_mask: np.ndarray
+    #: how many such windows
+    n_fit_units: int
+    corpus_fitted: bool
+    previous_ids: set[int]
+    previous_table: pd.DataFrame | None
+    embeddings: np.ndarray | None = None
+    term_docs: list[str] = field(default_factory=list)
+    cache: EmbeddingCache | None = None
 
 
-def _write_empty(store: Store) -> None:
-    for name, cols in zip(TABLES, (TOPICS_COLUMNS, SEGMENT_TOPICS_COLUMNS, TOPICS_BY_ATTRIBUTE_COLUMNS,
-                                   TOPICS_OVER_TIME_COLUMNS)):
-        store.replace_table(name, empty_table(cols))
+@dataclass
+class _Outcome:
+    fitted: persist.FittedTopics
+    assignment: Assignment
+    refitted: bool
 
 
-def _previous_ids(store: Store) -> set[int]:
-    if not store.has_table("topics"):
-        return set()
-    return {int(t) for t in store.table("topics")["topic_id"]}
+def _start(store: Store, models_dir: Path, codebook, backend, settings: TopicSettings) -> _Run:
+    backend = select_backend(backend if backend is not None else settings.embedding)
+    segs = load_segments(store, min_assign_words=settings.min_assign_words)
+    units = windowed_units(segs, np.arange(len(segs)), window_words=settings.window_words,
+                           min_words=settings.min_words, min_content_words=settings.min_content_words,
+                           term_docs=[""] * len(segs))
+    codebook = codebook if codebook is not None else _default_codebook()
+    previous = store.table("segment_topics") if store.has_table("segment_topics") else None
+    previous_ids = {int(t) for t in store.table("topics")["topic_id"]} if store.has_table("topics") else set()
+    return _Run(store=store, models_dir=Path(models_dir), settings=settings, backend=backend, segs=segs,
+                codebook=codebook, profile=code_profile(codebook) if codebook is not None else None,
+                result=TopicsResult(backend=backend.signature(), n_segments=len(segs)),
+                fit_mask=units.fit[units.window] if len(segs) else np.zeros(0, dtype=bool),
+                n_fit_units=int(units.fit.sum()),
+                corpus_fitted=hasattr(backend, "fit") and not getattr(backend, "fitted", True),
+                previous_ids=previous_ids, previous_table=previous)
+
+
+def _load_saved(run: _Run) -> tuple[persist.FittedTopics | None, str]:
+    """The saved model when it can be reused (corpus-fitted backends get its state back), and why not."""
+    restored = run.corpus_fitted and persist.restore_backend(run.models_dir, run.backend)
+    saved = None
+    if not run.corpus_fitted or restored:
+        saved = persist.load(run.models_dir, run.backend, run.settings)
+    if saved is not None:
+        return saved, ""
+    return None, "settings changed" if persist.read_manifest(run.models_dir) else "first fit"
+
+
+def _prepare_vectors(run: _Run) -> None:
+    """Segment vectors (cached by content), term texts and the window-vector cache, for the backend as it is now."""
+    run.embeddings, n_computed = embed_segments(run.segs, run.backend, run.models_dir / "embeddings")
+    if n_computed:
+        log.info("topics: embedded %d segments missing from the store", n_computed)
+    cleaned = [strip_markup(t) for t in run.segs["text"]]
+    run.term_docs = lemmatise(cleaned, _nlp(run.backend)) if run.settings.lemmatize else cleaned
+    run.cache = EmbeddingCache(run.models_dir / "embeddings", run.backend)
+
+
+def _extend(run: _Run, saved: persist.FittedTopics) -> _Outcome | None:
+    """Saved topics kept, new segments assigned to them; None when their drift asks for a refit."""
+    _prepare_vectors(run)
+    s = run.settings
+    assignment, done = previous_assignments(run.previous_table, run.segs, saved.id_map)
+    todo = np.flatnonzero(~done)
+    run.result.n_new_segments = len(todo)
+    run.result.n_fitted = saved.n_fitted
+    if len(todo):  # new segments: windows of their own, assigned to the saved topics
+        units = windowed_units(run.segs, todo, window_words=s.window_words, min_words=s.min_words,
+                               min_content_words=s.min_content_words, term_docs=run.term_docs,
+                               embeddings=run.embeddings, embed=run.cache.get_or_embed)
+        per_unit = assign_new_units(saved.model, units)
+        assignment.put(todo, per_unit, units.window)
+        if _drifted(run, saved, units):
+            return None
+    return _Outcome(fitted=saved, assignment=assignment, refitted=False)
+
+
+def _drifted(run: _Run, saved: persist.FittedTopics, units) -> bool:
+    """Measure how far the new units sit from the saved topics, record it, and say whether to refit."""
+    s = run.settings
+    fit_units = np.flatnonzero(units.fit)
+    if len(fit_units) < s.drift_min_units or not saved.reference:
+        return False
+    state = saved.model.get_state()
+    far, value = drift.measure(units.vectors[fit_units], state.centroids, state.topic_ids, saved.reference)
+    if np.isnan(value):
+        return False
+    run.result.drift = value
+    refit = s.drift_refit_threshold is not None and value >= s.drift_refit_threshold
+    drift.record(run.store, n_new_units=len(fit_units), far_share=far, drift=value,
+                 threshold=s.drift_refit_threshold, refitted=refit, reason="drift" if refit else "")
+    return refit
+
+
+def _refit(run: _Run, reason: str) -> _Outcome:
+    """A fresh fit on the whole corpus, its topics given the previous fit's ids where they persist."""
+    s = run.settings
+    if run.corpus_fitted:  # corpus-fitted backends (SIF, LSA) learn from these segments first
+        run.backend.fit(run.segs["text"].tolist())
+        run.result.backend = run.backend.signature()
+    _prepare_vectors(run)
+    run.result.refitted, run.result.refit_reason = True, reason
+    run.result.n_fitted = int(run.fit_mask.sum())
+    out = fit_topics(run.segs, run.term_docs, run.embeddings, run.cache.get_or_embed, settings=s,
+                     backend=run.backend, codebook=run.codebook, profile=run.profile,
+                     lemmatiser=_lemmatiser(_nlp(run.backend)))
+    previous = persist.previous_topics(run.models_dir)
+    id_map, kept, next_id = stable_id_map(out.model, out.assignment.topics, previous,
+                                          old_segment_topics(run.previous_table, run.segs), settings=s)
+    if previous is not None:
+        run.result.id_mapping = kept
+    fitted = persist.FittedTopics(model=out.model, id_map=id_map, next_id=next_id,
+                                  labels={id_map[t]: words for t, words in out.labels.items()},
+                                  reference=out.reference, n_fitted=run.result.n_fitted)
+    return _Outcome(fitted=fitted, assignment=out.assignment, refitted=True)
+
+
+def _write(run: _Run, outcome: _Outcome) -> np.ndarray:
+    """Rewrite the topic tables (and save a new fit); the stable topic id of each segment."""
+    run.cache.save()
+    if run.corpus_fitted and outcome.refitted:  # vectors of an older corpus fit are never read again
+        for stale in run.cache.path.parent.glob("embedding_cache-*.npz"):
+            if stale != run.cache.path:
+                stale.unlink(missing_ok=True)
+    fitted, a = outcome.fitted, outcome.assignment
+    stable = np.array([fitted.id_map.get(int(t), OUTLIER) for t in a.topics], dtype=np.int64)
+    assign = run.segs[["doc_id", "seg_id", "text", "role", "n_words"]].copy()
+    assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(a.probs, 6), a.assigned_by
+    state = fitted.model.get_state()
+    links = link_to_codebook(state, run.backend, run.profile, n_nearest=run.settings.n_nearest_codes,
+                             emergent_threshold=run.settings.emergent_threshold)
+    centroids = state.centred_centroids()
+    entries = [{"topic_id": fitted.id_map[t], "terms": [w for w, _ in state.terms.get(t, [])],
+                "label_words": fitted.labels.get(fitted.id_map[t], []), "centroid": centroids[i], **links[i]}
+               for i, t in enumerate(state.topic_ids)]
+    write_tables(run.store, assign, fitted.model.centred(run.embeddings), entries,
+                 n_representatives=run.settings.n_representatives,
+                 max_attribute_values=run.settings.max_attribute_values)
+    if outcome.refitted:
+        persist.save(run.models_dir, fitted, backend=run.backend, settings=run.settings)
+    return stable
+
+
+def _summarise(run: _Run, fitted: persist.FittedTopics, stable: np.ndarray, t0: float) -> TopicsResult:
+    result = run.result
+    current = {fitted.id_map[t] for t in fitted.model.get_state().topic_ids}
+    result.n_topics = len(current)
+    result.new_topic_ids = sorted(current - run.previous_ids)
+    result.vanished_topic_ids = sorted(run.previous_ids - current)
+    result.outlier_share = round(float((stable == OUTLIER).mean()) if len(stable) else 0.0, 4)
+    fit_mask = run.fit_mask
+    result.outlier_share_fitted = round(float((stable[fit_mask] == OUTLIER).mean()) if fit_mask.any() else 0.0, 4)
+    how = f"refitted: {result.refit_reason}" if result.refitted else f"{result.n_new_segments} newly assigned"
+    drift_note = f"; drift {result.drift:+.2f}" if result.drift is not None else ""
+    result.message = (f"{result.n_topics} topics over {result.n_segments} segments ({how}{drift_note}); "
+                      f"outliers {result.outlier_share:.1%} of all, {result.outlier_share_fitted:.1%} of fitted")
+    result.seconds = round(time.perf_counter() - t0, 3)
+    return result
 
 
 def update_topics(store: Store, models_dir: Path, *, codebook=None, backend=None, refit: bool = False,
                   settings: TopicSettings | None = None) -> TopicsResult:
     """Fit or extend the topic model and rewrite the topic tables. Deterministic."""
     t0 = time.perf_counter()
-    settings = settings or TopicSettings()
-    models_dir = Path(models_dir)
-    backend = select_backend(backend if backend is not None else settings.embedding)
-    result = TopicsResult(backend=backend.signature())
-    previous = _previous_ids(store)
-    segs = load_segments(store, min_assign_words=settings.min_assign_words)
-    result.n_segments = len(segs)
-    all_rows = np.arange(len(segs))
-    windows, _, _, window_fit, _ = _windowed(segs, all_rows, settings, [""] * len(segs), None)
-    fit_mask = window_fit[windows] if len(segs) else np.zeros(0, dtype=bool)
+    run = _start(store, models_dir, codebook, backend, settings or TopicSettings())
+    saved, reason = (None, "asked") if refit else _load_saved(run)
+    run.result.backend = run.backend.signature()  # a corpus-fitted backend may have its saved state back
+    outcome = _extend(run, saved) if saved is not None else None
+    if outcome is None:
+        reason = reason or "drift"
+        if run.n_fit_units < MIN_SEGMENTS_TO_FIT:
+            return _too_few(run, t0)
+        outcome = _refit(run, reason)
+    stable = _write(run, outcome)
+    return _summarise(run, outcome.fitted, stable, t0)
 
-    corpus_fitted = hasattr(backend, "fit") and not getattr(backend, "fitted", True)
-    # corpus-fitted backends (SIF, LSA) reuse what the saved model learned, or learn from these segments
-    restored = corpus_fitted and not refit and persist.restore_backend(models_dir, backend)
-    saved = None if refit or (corpus_fitted and not restored) else persist.load(models_dir, backend, settings)
-    if corpus_fitted and saved is None:
-        backend.fit(segs["text"].tolist())
-    result.backend = backend.signature()
-    if saved is None and window_fit.sum() < MIN_SEGMENTS_TO_FIT:
-        _write_empty(store)
-        result.vanished_topic_ids = sorted(previous)
-        result.message = (f"too few segments to fit topics ({int(window_fit.sum())} windows of "
-                          f"{settings.min_words}+ words, need {MIN_SEGMENTS_TO_FIT}); topic tables left empty")
-        result.seconds = round(time.perf_counter() - t0, 3)
-        return result
 
-    embeddings, n_computed = embed_segments(segs, backend, models_dir / "embeddings")
-    if n_computed:
-        log.info("topics: embedded %d segments missing from the store", n_computed)
-    term_docs = _term_docs(segs["text"].tolist(), settings, backend)
-    window_cache = EmbeddingCache(models_dir / "embeddings", backend)
-    codebook = codebook if codebook is not None else _default_codebook()
-    profile = code_profile(codebook) if codebook is not None else None
-
-    topics = np.full(len(segs), OUTLIER, dtype=np.int64)
-    probs = np.zeros(len(segs))
-    assigned_by = np.full(len(segs), None, dtype=object)
-    if saved is None:
-        result.refitted = True
-        model = SegmentTopicModel(
-            settings=settings, backend=backend,
-            zeroshot_topic_list=profile.texts if profile and settings.guided == "zeroshot" else None,
-            seed_topic_list=seed_words(codebook, set(french_stop_words())) if settings.guided == "seed" else None,
-        )
-        win, texts, vectors, fit, content = _windowed(segs, all_rows, settings, term_docs, embeddings,
-                                                      window_cache.get_or_embed)
-        w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
-        w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
-        fit_idx = np.flatnonzero(fit)
-        model.fit([texts[i] for i in fit_idx], vectors[fit_idx])
-        w_topics[fit_idx], w_probs[fit_idx], w_by[fit_idx] = model.topics_, model.probabilities_, model.assigned_by_
-        _assign(model, texts, vectors, np.flatnonzero(~fit & content), w_topics, w_probs, w_by)
-        topics, probs, assigned_by = w_topics[win], w_probs[win], w_by[win]
-        todo = np.zeros(0, dtype=np.int64)
-        result.n_fitted = int(fit_mask.sum())
-        old = persist.previous_profile(models_dir)
-        new_profile = TopicProfile(ids=list(model.topic_ids_), centroids=model.centred_centroids(),
-                                   terms=[dict(model.topic_terms(t)) for t in model.topic_ids_])
-        if old is not None:
-            id_map, kept, next_id = match_ids(old[0], new_profile, threshold=settings.match_threshold,
-                                              next_id=old[1])
-            result.id_mapping = kept
-        else:
-            id_map = {t: t for t in model.topic_ids_}
-            next_id = max(model.topic_ids_, default=-1) + 1
-    else:
-        model, id_map, next_id = saved.model, saved.id_map, saved.next_id
-        inverse = {v: k for k, v in id_map.items()}
-        prev = store.table("segment_topics") if store.has_table("segment_topics") else None
-        done = np.zeros(len(segs), dtype=bool)
-        if prev is not None and not prev.empty:
-            prev = prev[prev["topic_id"].isin([OUTLIER, *inverse])]
-            keyed = segs[["doc_id", "seg_id"]].merge(prev, on=["doc_id", "seg_id"], how="left")
-            done = keyed["topic_id"].notna().to_numpy()
-            topics[done] = [inverse.get(int(t), OUTLIER) for t in keyed.loc[done, "topic_id"]]
-            probs[done] = keyed.loc[done, "probability"].to_numpy(dtype=float)
-            assigned_by[done] = keyed.loc[done, "assigned_by"].to_numpy(dtype=object)
-        todo = np.flatnonzero(~done)
-        result.n_fitted = int(saved.manifest.get("n_fitted", 0))
-    result.n_new_segments = len(todo)
-    if len(todo):  # new segments: windows of their own, assigned to the saved topics
-        win, texts, vectors, _, content = _windowed(segs, todo, settings, term_docs, embeddings,
-                                                    window_cache.get_or_embed)
-        w_topics = np.full(len(texts), OUTLIER, dtype=np.int64)
-        w_probs, w_by = np.zeros(len(texts)), np.full(len(texts), None, dtype=object)
-        _assign(model, texts, vectors, np.flatnonzero(content), w_topics, w_probs, w_by)
-        topics[todo], probs[todo], assigned_by[todo] = w_topics[win], w_probs[win], w_by[win]
-
-    window_cache.save()
-    if corpus_fitted and result.refitted:  # vectors of an older corpus fit are never read again
-        for stale in window_cache.path.parent.glob("embedding_cache-*.npz"):
-            if stale != window_cache.path:
-                stale.unlink(missing_ok=True)
-    stable = np.array([id_map.get(int(t), OUTLIER) if t != OUTLIER else OUTLIER for t in topics], dtype=np.int64)
-    assign = segs[["doc_id", "seg_id", "text", "role", "n_words"]].copy()
-    assign["topic_id"], assign["probability"], assign["assigned_by"] = stable, np.round(probs, 6), assigned_by
-
-    centred = model.centred(embeddings)
-    centroids = model.centred_centroids()
-    links = [{}] * len(model.topic_ids_)
-    if profile is not None and model.topic_ids_:
-        code_vectors = model.centred(backend.embed(profile.texts))
-        links = link_topics(centroids, code_vectors, profile, n_nearest=settings.n_nearest_codes,
-                            emergent_threshold=settings.emergent_threshold)
-    zeroshot = getattr(model.model_, "_topic_id_to_zeroshot_topic_idx", {}) or {}
-    entries = []
-    for i, t in enumerate(model.topic_ids_):
-        guided = profile.ids[zeroshot[t]] if profile is not None and t in zeroshot else None
-        entries.append({"topic_id": id_map[t], "terms": [w for w, _ in model.topic_terms(t)],
-                        "centroid": centroids[i], "guided_code": guided, **links[i]})
-
-    documents = store.documents()
-    attributes = store.attribute_columns()
-    store.replace_table("topics", topics_table(assign, centred, entries, n_representatives=settings.n_representatives))
-    store.replace_table("segment_topics", segment_topics_table(assign))
-    store.replace_table("topics_by_attribute", topics_by_attribute(assign, documents, attributes,
-                                                                    max_values=settings.max_attribute_values))
-    store.replace_table("topics_over_time", topics_over_time(assign, documents, date_attribute(documents, attributes)))
-    if result.refitted:
-        persist.save(models_dir, model, id_map=id_map, next_id=next_id, backend=backend, settings=settings,
-                     n_fitted=result.n_fitted)
-
-    current = {id_map[t] for t in model.topic_ids_}
-    result.n_topics = len(current)
-    result.new_topic_ids = sorted(current - previous)
-    result.vanished_topic_ids = sorted(previous - current)
-    result.outlier_share = round(float((stable == OUTLIER).mean()) if len(stable) else 0.0, 4)
-    result.outlier_share_fitted = round(float((stable[fit_mask] == OUTLIER).mean()) if fit_mask.any() else 0.0, 4)
-    result.message = (f"{result.n_topics} topics over {result.n_segments} segments "
-                      f"({'refitted' if result.refitted else f'{result.n_new_segments} newly assigned'}); "
-                      f"outliers {result.outlier_share:.1%} of all, {result.outlier_share_fitted:.1%} of fitted")
+def _too_few(run: _Run, t0: float) -> TopicsResult:
+    write_empty(run.store)
+    s, result = run.settings, run.result
+    result.vanished_topic_ids = sorted(run.previous_ids)
+    result.message = (f"too few segments to fit topics ({run.n_fit_units} windows of "
+                      f"{s.min_words}+ words, need {MIN_SEGMENTS_TO_FIT}); topic tables left empty")
     result.seconds = round(time.perf_counter() - t0, 3)
     return result
