@@ -42,11 +42,42 @@ def surface_variants(term: str) -> list[str]:
     return list(dict.fromkeys([low, " ".join(plural)]))
 
 
+@dataclass(frozen=True, slots=True)
+class TermAnalysis:
+    """How the model tokenises and lemmatises a codebook term, out of context.
+
+    Saved with the fitted coder so a quick check does not run the tagger over every
+    term again; :meth:`doc` rebuilds the very pattern the matcher needs."""
+
+    words: tuple[str, ...]
+    spaces: tuple[bool, ...]
+    lemmas: tuple[str, ...]
+
+    def doc(self, vocab) -> Doc:
+        return Doc(vocab, words=list(self.words), spaces=list(self.spaces), lemmas=list(self.lemmas))
+
+
+def analyse_terms(nlp: Language, terms: list[str], known: dict[str, TermAnalysis] | None = None
+                  ) -> dict[str, TermAnalysis]:
+    """Each term's analysis, in context-free mode (tagger + lemmatizer, no parser); ``known`` ones reused."""
+    known = known or {}
+    todo = [t for t in terms if t not in known]
+    out = {t: known[t] for t in terms if t in known}
+    if todo:
+        disable = [p for p in nlp.pipe_names if p in ("parser", "ner")]
+        with nlp.select_pipes(disable=disable):
+            for t, doc in zip(todo, nlp.pipe(todo, batch_size=256)):
+                out[t] = TermAnalysis(tuple(tok.text for tok in doc), tuple(bool(tok.whitespace_) for tok in doc),
+                                      tuple(tok.lemma_ for tok in doc))
+    return out
+
+
 class LexiconMatcher:
     """Matches every code's terms; a child's hits also count for its ancestors."""
 
     def __init__(self, codebook: Codebook, nlp: Language, *, strong_weight: float = 2.0,
-                 negation_weight: float = 0.35, negation_window: int = 4):
+                 negation_weight: float = 0.35, negation_window: int = 4,
+                 analyses: dict[str, TermAnalysis] | None = None):
         self.codebook = codebook
         self.strong_weight = strong_weight
         self.negation_weight = negation_weight
@@ -66,11 +97,10 @@ class LexiconMatcher:
         terms: dict[str, tuple[list[str], list[str], list[str]]] = {}
         for c in codebook.codes:
             terms[c.id] = (c.keywords, c.strong_keywords, c.exclusions)
-        # lemmatise every distinct term once, in context-free mode (tagger + lemmatizer only)
+        # lemmatise every distinct term once (or reuse a saved analysis: see ``analyses``)
         distinct = sorted({t for kw, st, ex in terms.values() for t in (*kw, *st, *ex)})
-        disable = [p for p in nlp.pipe_names if p in ("parser", "ner")]
-        with nlp.select_pipes(disable=disable):
-            lemma_docs = dict(zip(distinct, nlp.pipe(distinct, batch_size=256)))
+        self.analyses = analyse_terms(nlp, distinct, analyses)
+        lemma_docs = {t: self.analyses[t].doc(nlp.vocab) for t in distinct}
         for cid, (kw, st, ex) in terms.items():
             for kind, items in (("k", kw), ("s", st)):
                 if items:
