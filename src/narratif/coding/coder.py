@@ -20,7 +20,7 @@ import json
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -38,14 +38,17 @@ from . import classifier as clf
 from . import persist
 from .lexicon import LexiconMatcher
 from .semantic import SemanticScorer
+from .vocabulary import resolve_vocabulary
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
 METHODS = ("lexicon", "semantic", "classifier")
-DEFAULT_WEIGHTS = {"lexicon": 0.45, "semantic": 0.15, "classifier": 0.40}
-_VERSION = "coding-1"
+#: the semantic method stays available and gives evidence, but its cosines of averaged word
+#: vectors do not tell the study's themes apart in real paragraphs (issue #20): no weight
+DEFAULT_WEIGHTS = {"lexicon": 0.7, "semantic": 0.0, "classifier": 0.3}
+_VERSION = "coding-2"
 #: parameters holding loaded models: shared by clones, never copied (they are only read)
 _SHARED_PARAMS = ("nlp", "backend")
 
@@ -59,8 +62,13 @@ class CoderSettings:
     #: keyword weight giving a lexicon score of 1 - 1/e (a strong keyword weighs 2)
     lexicon_scale: float = 2.5
     threshold: float = 0.35
-    theme_floor: float = 0.2
+    #: with the lexicon weighing 0.7, one ordinary keyword alone (score 0.23) no longer makes a theme row
+    theme_floor: float = 0.25
     classifier_C: float = 0.5
+    #: keyword weights by rarity in the study's documents (see :mod:`.vocabulary`)
+    vocabulary: Any = "study"
+    #: classifier input (see :func:`~narratif.coding.classifier.code_features`)
+    features: str = "relative"
 
 
 class SegmentCoder(TransformerMixin, BaseEstimator):
@@ -84,12 +92,17 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         Keyword weight that gives a lexicon score of 1 - 1/e.
     threshold : float, default=0.35
         Combined score from which a code is applied.
-    theme_floor : float, default=0.2
+    theme_floor : float, default=0.25
         The best theme of a segment is applied from this score.
     classifier_C : float, default=0.5
         Inverse regularisation of the per-category classifiers.
     codebook_examples : bool, default=True
         Whether ``fit`` learns from the codebook's own examples besides ``X``.
+    vocabulary : "study", None, Vocabulary or mapping, default="study"
+        Document frequencies that weigh each keyword hit by its rarity (the shipped study
+        vocabulary by default); None: every keyword weighs the same.
+    features : {"relative", "absolute"}, default="relative"
+        The classifier's input (see :func:`~narratif.coding.classifier.code_features`).
 
     Attributes
     ----------
@@ -101,7 +114,8 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, codebook=None, *, nlp=None, backend=None, methods=METHODS, weights=None,
-                 lexicon_scale=2.5, threshold=0.35, theme_floor=0.2, classifier_C=0.5, codebook_examples=True):
+                 lexicon_scale=2.5, threshold=0.35, theme_floor=0.25, classifier_C=0.5, codebook_examples=True,
+                 vocabulary="study", features="relative"):
         self.codebook = codebook
         self.nlp = nlp
         self.backend = backend
@@ -112,6 +126,8 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         self.theme_floor = theme_floor
         self.classifier_C = classifier_C
         self.codebook_examples = codebook_examples
+        self.vocabulary = vocabulary
+        self.features = features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -139,6 +155,8 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        if self.features not in clf.FEATURES:
+            raise ValueError(f"features must be one of {clf.FEATURES}, got {self.features!r}")
         for name in ("lexicon_scale", "classifier_C"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
@@ -157,13 +175,15 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         nlp = self.nlp
         self.nlp_ = nlp if isinstance(nlp, Language) else (load_nlp(nlp) if nlp else load_nlp())
         self.backend_ = select_backend(self.backend, self.nlp_)
+        self.vocabulary_ = resolve_vocabulary(self.vocabulary)
         return self
 
     def _prepare(self, lexicon_analyses=None) -> None:
         """Resolve, then build the lexicon and semantic scorers (what needs no labelled text)."""
         self.resolve()
         self.code_ids_ = [c.id for c in self.codebook_.codes]
-        self.lexicon_ = LexiconMatcher(self.codebook_, self.nlp_, analyses=lexicon_analyses)
+        weight = self.vocabulary_.weight if self.vocabulary_ is not None else None
+        self.lexicon_ = LexiconMatcher(self.codebook_, self.nlp_, analyses=lexicon_analyses, term_weight=weight)
         self.semantic_ = SemanticScorer(self.codebook_, self.backend_)
         self._theme_cols = np.array([self.code_ids_.index(t) for t in self.codebook_.theme_ids], dtype=int)
 
@@ -194,7 +214,8 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         parsed = iter(self.nlp_.pipe(todo, batch_size=64))
         docs = [d if d is not None else next(parsed) for d in docs]
         vectors, sims, hits = self._features(docs)
-        return clf.fit_models(clf.code_features(vectors, sims, hits.weights), ts, C=self.classifier_C)
+        features = clf.code_features(vectors, sims, hits.weights, self.features)
+        return clf.fit_models(features, ts, C=self.classifier_C)
 
     def get_state(self) -> dict[str, Any]:
         """What was learned (classifiers, keyword analyses), to save and restore with :meth:`set_state`."""
@@ -241,7 +262,7 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         out["semantic"] = self.semantic_.scores(sims).astype(np.float32)
         proba = np.full((n, m), np.nan, dtype=np.float32)
         if self.classifiers_ and n:
-            X = clf.code_features(vectors, sims, hits.weights)
+            X = clf.code_features(vectors, sims, hits.weights, self.features)
             for model in self.classifiers_.values():
                 p = model.predict_proba(X)
                 for k, label in enumerate(model.classes_):
@@ -305,11 +326,19 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
         kept = analysed(parsed)
         return self.code_docs([p.doc for p in kept], [(p.segment.doc_id, p.segment.seg_id) for p in kept])
 
+    def classifier_inputs(self) -> dict[str, Any]:
+        """What the classifiers' features depend on besides the codebook and backend: saved
+        team classifiers are used only by a coder with the same inputs."""
+        return {"features": self.features,
+                "vocabulary": self.vocabulary_.digest() if self.vocabulary_ is not None else None}
+
     def signature(self) -> str:
         """Changes when the codebook, the classifier, the backend or the scoring parameters change."""
         check_is_fitted(self)
         settings = {"methods": list(self.methods), "weights": self._weights(), "lexicon_scale": self.lexicon_scale,
-                    "threshold": self.threshold, "theme_floor": self.theme_floor, "classifier_C": self.classifier_C}
+                    "threshold": self.threshold, "theme_floor": self.theme_floor, "classifier_C": self.classifier_C,
+                    "vocabulary": self.vocabulary_.digest() if self.vocabulary_ is not None else None,
+                    "features": self.features}
         blob = json.dumps({"v": _VERSION, "codebook": self.codebook_.fingerprint(),
                            "backend": self.backend_.signature(), "settings": settings,
                            "classifier": self.classifier_source_}, sort_keys=True)
@@ -318,7 +347,7 @@ class SegmentCoder(TransformerMixin, BaseEstimator):
 
 def settings_params(settings: CoderSettings) -> dict[str, Any]:
     """:class:`CoderSettings` as :class:`SegmentCoder` keyword arguments."""
-    params = asdict(settings)
+    params = {f.name: getattr(settings, f.name) for f in fields(settings)}
     params["methods"] = tuple(params["methods"])
     return params
 
@@ -391,23 +420,25 @@ def build_coder(codebook: Codebook | None = None, *, nlp: Language, backend: Emb
     :func:`~narratif.coding.persist.default_cache_dir`, None or False no cache)."""
     codebook = codebook or load_codebook()
     backend = select_backend(backend, nlp)
-    coder = SegmentCoder(codebook, nlp=nlp, backend=backend, **settings_params(settings or CoderSettings()))
+    coder = SegmentCoder(codebook, nlp=nlp, backend=backend, **settings_params(settings or CoderSettings())).resolve()
     cache = persist.default_cache_dir() if cache_dir is True else (cache_dir or None)
-    models, manifest, reason = clf.load_models(models_dir, codebook=codebook, backend_name=backend.name)
+    models, manifest, reason = clf.load_models(models_dir, codebook=codebook, backend_name=backend.name,
+                                               inputs=coder.classifier_inputs())
     if reason:
         warnings.warn(f"ignoring the coding classifier in {clf.model_dir(models_dir)}: {reason}; "
                       "run `narratif train` again", stacklevel=2)
     if models is None:
         return persist.fit_default(coder, cache)
-    saved = persist.load_state(persist.cache_path(coder.resolve(), cache)) if cache else None
+    saved = persist.load_state(persist.cache_path(coder, cache)) if cache else None
     return coder.set_state({"classifiers": models, "classifier_source": f"team:{manifest['model_sha256']}",
                             "lexicon": (saved or {}).get("lexicon")})
 
 
 def train_classifier(codings_csv: str | Path, *, codebook: Codebook | None = None, nlp: Language | None = None,
                      backend: EmbeddingBackend | str | None = None, models_dir: Path = Path("models"),
-                     include_codebook_examples: bool = True) -> Path:
-    """Fit the per-category classifiers on validated codings (plus the codebook's examples) and save them."""
+                     include_codebook_examples: bool = True, settings: CoderSettings | None = None) -> Path:
+    """Fit the per-category classifiers on validated codings (plus the codebook's examples) and save them;
+    ``settings`` must be those of the runs that will use them (they fix the classifier's input)."""
     from ..nlp import load_nlp
 
     codebook = codebook or load_codebook()
@@ -418,13 +449,14 @@ def train_classifier(codings_csv: str | Path, *, codebook: Codebook | None = Non
         raise ValueError(f"{codings_csv}: no codings to learn from")
     team = clf.team_training_set(codings, codebook)
     labels = [{cat: lab[i] for cat, lab in team.labels.items() if lab[i] is not None} for i in range(len(team.texts))]
-    coder = SegmentCoder(codebook, nlp=nlp, backend=backend, codebook_examples=include_codebook_examples)
+    params = {**settings_params(settings or CoderSettings()), "codebook_examples": include_codebook_examples}
+    coder = SegmentCoder(codebook, nlp=nlp, backend=backend, **params)
     coder.fit(team.texts, labels, sample_weight=team.weights)
     if not coder.classifiers_:
         raise ValueError(f"{codings_csv}: every category has a single label; nothing to discriminate")
     n_texts = len(team.texts) + (len(clf.codebook_training_set(codebook).texts) if include_codebook_examples else 0)
     return clf.save_models(coder.classifiers_, models_dir, codebook=codebook, backend_name=backend.name,
-                           n_texts=n_texts, source=str(codings_csv))
+                           n_texts=n_texts, source=str(codings_csv), inputs=coder.classifier_inputs())
 
 
 def _as_path(text_or_path: str | Path) -> Path | None:

@@ -9,6 +9,7 @@ down-weighted: it still says what the text talks about, but weakly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from spacy.language import Language
@@ -40,6 +41,11 @@ def surface_variants(term: str) -> list[str]:
     words = low.split(" ")
     plural = [w if w[-1:] in ("s", "x", "z") or not w[-1:].isalpha() or len(w) < 3 else w + "s" for w in words]
     return list(dict.fromkeys([low, " ".join(plural)]))
+
+
+def span_key(span) -> str:
+    """A matched keyword's identity for ``term_weight``: its lower-case lemmas."""
+    return " ".join(t.lemma_.lower() for t in span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +83,14 @@ class LexiconMatcher:
 
     def __init__(self, codebook: Codebook, nlp: Language, *, strong_weight: float = 2.0,
                  negation_weight: float = 0.35, negation_window: int = 4,
-                 analyses: dict[str, TermAnalysis] | None = None):
+                 analyses: dict[str, TermAnalysis] | None = None,
+                 term_weight: Callable[[str], float] | None = None):
         self.codebook = codebook
         self.strong_weight = strong_weight
         self.negation_weight = negation_weight
         self.negation_window = negation_window
+        #: weight of a matched keyword from its lemmas (:func:`span_key`), e.g. its rarity in the study
+        self.term_weight = term_weight
         self.code_ids = [c.id for c in codebook.codes]
         index = {cid: i for i, cid in enumerate(self.code_ids)}
         # which columns a term of code c feeds: c and its ancestors
@@ -115,6 +124,15 @@ class LexiconMatcher:
         sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
         lo = max(sent_start, start - self.negation_window)
         return any(doc[i].lower_ in NEGATORS for i in range(lo, start))
+
+    def phrase_keys(self, doc: Doc) -> set[str]:
+        """The keys (:func:`span_key`) of every keyword found in ``doc``, exclusions aside."""
+        keys = set()
+        for matcher in (self._lemma, self._lower):
+            for match_id, s, e in matcher(doc):
+                if not self._lemma.vocab.strings[match_id].endswith(_EXCL):
+                    keys.add(span_key(doc[s:e]))
+        return keys
 
     def match(self, docs: list[Doc]) -> LexiconHits:
         n_codes = len(self.code_ids)
@@ -151,6 +169,8 @@ class LexiconMatcher:
                     kept.append((s, e, kind))
                 for s, e, kind in kept:
                     w = self.strong_weight if kind == "s" else 1.0
+                    if self.term_weight is not None:
+                        w *= self.term_weight(span_key(doc[s:e]))
                     text = doc[s:e].text
                     if self._negated(doc, s):
                         w *= self.negation_weight

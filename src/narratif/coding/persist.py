@@ -32,7 +32,7 @@ CACHE_ENV = "NARRATIF_CACHE_DIR"
 _FORMAT = 1
 #: cache files kept per folder (several worktrees or versions may share one)
 _KEEP = 8
-_SOURCES = ("classifier.py", "coder.py", "lexicon.py", "semantic.py", "persist.py")
+_SOURCES = ("classifier.py", "coder.py", "lexicon.py", "semantic.py", "persist.py", "vocabulary.py")
 
 
 def default_cache_dir() -> Path:
@@ -62,6 +62,8 @@ def cache_key(coder: "SegmentCoder") -> str:
     blob = {"format": _FORMAT, "code": _source_digest(), "codebook": coder.codebook_.fingerprint(),
             "model": model_signature(coder.nlp_), "backend": coder.backend_.signature(),
             "classifier_C": coder.classifier_C, "codebook_examples": coder.codebook_examples,
+            "features": coder.features,
+            "vocabulary": coder.vocabulary_.digest() if coder.vocabulary_ is not None else None,
             "sklearn": sklearn.__version__, "numpy": numpy.__version__, "spacy": spacy.__version__}
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:20]
 
