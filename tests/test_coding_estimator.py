@@ -121,6 +121,8 @@ def test_clone_is_unfitted_and_shares_the_loaded_models(fitted, nlp):
 
 
 def test_transform_gives_the_scores_behind_the_codings(fitted, paragraphs):
+    # without the bold marks that a run blanks before parsing, both paths parse the same text
+    paragraphs = [p.replace("**", "") for p in paragraphs]
     scores = fitted.transform(paragraphs)
     names = list(fitted.get_feature_names_out())
     assert scores.shape == (len(paragraphs), len(names)) and names == fitted.code_ids_
@@ -151,11 +153,10 @@ def test_fit_twice_gives_the_same_model(nlp, book, paragraphs):
 
 
 def test_fit_adds_labelled_texts_to_what_the_codebook_teaches(nlp, book, paragraphs):
-    j = book.theme_ids.index("habitants")
     base = SegmentCoder(book, nlp=nlp, methods=("classifier",)).fit()
     labelled = SegmentCoder(book, nlp=nlp, methods=("classifier",)).fit(
         paragraphs[:4], ["habitants"] * 4, sample_weight=[3.0] * 4)
-    col = [base.code_ids_.index(t) for t in book.theme_ids][j]
+    col = base.code_ids_.index("habitants")  # about 0.03 before, 0.8 after
     assert labelled.transform(paragraphs[:4])[:, col].mean() > base.transform(paragraphs[:4])[:, col].mean()
     assert labelled.classifier_source_.startswith("fit:") and labelled.signature() != base.signature()
     # a reviewed coding may say "none of this category" as a mapping
