@@ -20,12 +20,9 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import joblib
-
-if TYPE_CHECKING:
-    from .coder import SegmentCoder
 
 log = logging.getLogger(__name__)
 CACHE_ENV = "NARRATIF_CACHE_DIR"
@@ -51,8 +48,9 @@ def _source_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def cache_key(coder: "SegmentCoder") -> str:
-    """What the default fit of ``coder`` depends on (its codebook, nlp and backend resolved)."""
+def cache_key(coder: Any) -> str:
+    """What the default fit of ``coder`` (a resolved :class:`~narratif.coding.SegmentCoder`;
+    not imported here, the coder imports this module) depends on."""
     import numpy
     import sklearn
     import spacy
@@ -68,7 +66,7 @@ def cache_key(coder: "SegmentCoder") -> str:
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def cache_path(coder: "SegmentCoder", cache_dir: Path) -> Path:
+def cache_path(coder: Any, cache_dir: Path) -> Path:
     return Path(cache_dir) / "coding" / f"default-coder-{cache_key(coder)}.joblib"
 
 
@@ -105,7 +103,7 @@ def save_state(path: Path, state: dict) -> None:
         log.info("cannot cache the fitted coder in %s: %s", path.parent, exc)
 
 
-def fit_default(coder: "SegmentCoder", cache_dir: Path | None) -> "SegmentCoder":
+def fit_default(coder: Any, cache_dir: Path | None) -> Any:
     """``coder`` fitted on its codebook alone: restored from the cache when saved, else fitted and saved."""
     if cache_dir is None:
         return coder.fit()
