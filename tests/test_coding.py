@@ -65,7 +65,7 @@ def test_rows_carry_score_method_and_evidence(coder):
 
 def test_negation_downweights_lexicon_evidence(nlp, book):
     coder = build_coder(book, nlp=nlp, settings=replace(CoderSettings(), methods=("lexicon",), threshold=0.0))
-    j = coder.code_ids.index("modeles_economiques")
+    j = coder.code_ids_.index("modeles_economiques")
     pos, neg = (list(nlp.pipe([t])) for t in ("Ils ont reçu une subvention.", "Ils n'ont reçu aucune subvention."))
     s_pos = coder.score_docs(pos)["lexicon"][0, j]
     s_neg = coder.score_docs(neg)["lexicon"][0, j]
@@ -75,8 +75,8 @@ def test_negation_downweights_lexicon_evidence(nlp, book):
 
 def test_exclusions_and_plural_surface_forms(nlp, book):
     coder = build_coder(book, nlp=nlp, settings=replace(CoderSettings(), methods=("lexicon",), threshold=0.0))
-    j = coder.code_ids.index("culture_entrepreneuriale")
-    hits = coder.lexicon.match(list(nlp.pipe(["Une forte culture d'entreprise."])))
+    j = coder.code_ids_.index("culture_entrepreneuriale")
+    hits = coder.lexicon_.match(list(nlp.pipe(["Une forte culture d'entreprise."])))
     assert not any("entreprise" in w for w in hits.evidence[0].get(j, []))
     assert "élus" in surface_variants("élu")
 
@@ -131,13 +131,13 @@ def test_train_classifier_saves_and_is_used(nlp, book, coder, tmp_path):
     assert manifest["codebook_fingerprint"] == book.fingerprint()
     assert manifest["backend"].startswith("spacy-vectors") and "themes" in manifest["categories"]
     team = build_coder(book, nlp=nlp, models_dir=tmp_path)
-    assert team.classifier_source.startswith("team:") and team.signature() != coder.signature()
+    assert team.classifier_source_.startswith("team:") and team.signature() != coder.signature()
     # a model trained for another codebook is ignored, with a warning
     manifest["codebook_fingerprint"] = "0" * 16
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.warns(UserWarning, match="another version of the codebook"):
         fallback = build_coder(book, nlp=nlp, models_dir=tmp_path)
-    assert fallback.classifier_source.startswith("codebook:")
+    assert fallback.classifier_source_.startswith("codebook:")
 
 
 def test_codings_csv_errors_are_clear(book, tmp_path):

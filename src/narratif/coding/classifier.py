@@ -68,9 +68,24 @@ class CodeClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def code_features(vectors: np.ndarray, sims: np.ndarray, lex_weights: np.ndarray) -> np.ndarray:
-    """Classifier input: segment vector, cosines to every prototype, log keyword weights."""
-    return np.hstack([vectors, sims, np.log1p(lex_weights)]).astype(np.float32)
+FEATURES = ("relative", "absolute")
+
+
+def code_features(vectors: np.ndarray, sims: np.ndarray, lex_weights: np.ndarray, kind: str = "relative") -> np.ndarray:
+    """Classifier input for each segment.
+
+    ``relative`` (the default): how much closer the segment is to each code's prototype than
+    to the others (cosines standardised across codes) and each code's share of the segment's
+    keyword weight. These do not grow with the length of the text, so a classifier fitted on
+    the codebook's one-sentence examples reads a report's long paragraphs in the same terms;
+    the segment's own vector is left out (on the study's paragraphs it leans to one theme,
+    cooperation). ``absolute``: the former features (vector, raw cosines, log weights).
+    """
+    if kind == "absolute":
+        return np.hstack([vectors, sims, np.log1p(lex_weights)]).astype(np.float32)
+    rel = (sims - sims.mean(axis=1, keepdims=True)) / (sims.std(axis=1, keepdims=True) + 1e-6)
+    share = lex_weights / np.maximum(lex_weights.sum(axis=1, keepdims=True), 1e-9)
+    return np.hstack([rel, share]).astype(np.float32)
 
 
 @dataclass
@@ -172,8 +187,12 @@ def model_dir(models_dir: Path) -> Path:
     return Path(models_dir) / "coding"
 
 
+#: what models saved before their manifest named their inputs were fitted on
+_FORMER_INPUTS = {"features": "absolute", "vocabulary": None}
+
+
 def save_models(models: dict[str, CodeClassifier], models_dir: Path, *, codebook: Codebook,
-                backend_name: str, n_texts: int, source: str) -> Path:
+                backend_name: str, n_texts: int, source: str, inputs: dict | None = None) -> Path:
     d = model_dir(models_dir)
     d.mkdir(parents=True, exist_ok=True)
     path = d / MODEL_FILE
@@ -181,12 +200,12 @@ def save_models(models: dict[str, CodeClassifier], models_dir: Path, *, codebook
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     manifest = {"codebook": codebook.name, "codebook_fingerprint": codebook.fingerprint(),
                 "backend": backend_name, "categories": sorted(models), "n_texts": n_texts,
-                "source": source, "model_sha256": digest}
+                "source": source, "model_sha256": digest, "inputs": inputs or _FORMER_INPUTS}
     (d / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return d
 
 
-def load_models(models_dir: Path | None, *, codebook: Codebook, backend_name: str
+def load_models(models_dir: Path | None, *, codebook: Codebook, backend_name: str, inputs: dict | None = None
                 ) -> tuple[dict[str, CodeClassifier] | None, dict | None, str | None]:
     """The saved team models if they fit this codebook and backend; else (None, None, reason)."""
     if models_dir is None:
@@ -200,6 +219,8 @@ def load_models(models_dir: Path | None, *, codebook: Codebook, backend_name: st
         return None, manifest, "trained for another version of the codebook"
     if manifest.get("backend") != backend_name:
         return None, manifest, f"trained with embedding backend {manifest.get('backend')!r}"
+    if inputs is not None and manifest.get("inputs", _FORMER_INPUTS) != inputs:
+        return None, manifest, "trained on other classifier inputs (an earlier narratif, or other coder settings)"
     if hashlib.sha256((d / MODEL_FILE).read_bytes()).hexdigest()[:16] != manifest.get("model_sha256"):
         return None, manifest, "model file does not match its manifest"
     return joblib.load(d / MODEL_FILE), manifest, None

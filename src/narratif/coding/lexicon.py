@@ -9,6 +9,7 @@ down-weighted: it still says what the text talks about, but weakly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from spacy.language import Language
@@ -42,15 +43,54 @@ def surface_variants(term: str) -> list[str]:
     return list(dict.fromkeys([low, " ".join(plural)]))
 
 
+def span_key(span) -> str:
+    """A matched keyword's identity for ``term_weight``: its lower-case lemmas."""
+    return " ".join(t.lemma_.lower() for t in span)
+
+
+@dataclass(frozen=True, slots=True)
+class TermAnalysis:
+    """How the model tokenises and lemmatises a codebook term, out of context.
+
+    Saved with the fitted coder so a quick check does not run the tagger over every
+    term again; :meth:`doc` rebuilds the very pattern the matcher needs."""
+
+    words: tuple[str, ...]
+    spaces: tuple[bool, ...]
+    lemmas: tuple[str, ...]
+
+    def doc(self, vocab) -> Doc:
+        return Doc(vocab, words=list(self.words), spaces=list(self.spaces), lemmas=list(self.lemmas))
+
+
+def analyse_terms(nlp: Language, terms: list[str], known: dict[str, TermAnalysis] | None = None
+                  ) -> dict[str, TermAnalysis]:
+    """Each term's analysis, in context-free mode (tagger + lemmatizer, no parser); ``known`` ones reused."""
+    known = known or {}
+    todo = [t for t in terms if t not in known]
+    out = {t: known[t] for t in terms if t in known}
+    if todo:
+        disable = [p for p in nlp.pipe_names if p in ("parser", "ner")]
+        with nlp.select_pipes(disable=disable):
+            for t, doc in zip(todo, nlp.pipe(todo, batch_size=256)):
+                out[t] = TermAnalysis(tuple(tok.text for tok in doc), tuple(bool(tok.whitespace_) for tok in doc),
+                                      tuple(tok.lemma_ for tok in doc))
+    return out
+
+
 class LexiconMatcher:
     """Matches every code's terms; a child's hits also count for its ancestors."""
 
     def __init__(self, codebook: Codebook, nlp: Language, *, strong_weight: float = 2.0,
-                 negation_weight: float = 0.35, negation_window: int = 4):
+                 negation_weight: float = 0.35, negation_window: int = 4,
+                 analyses: dict[str, TermAnalysis] | None = None,
+                 term_weight: Callable[[str], float] | None = None):
         self.codebook = codebook
         self.strong_weight = strong_weight
         self.negation_weight = negation_weight
         self.negation_window = negation_window
+        #: weight of a matched keyword from its lemmas (:func:`span_key`), e.g. its rarity in the study
+        self.term_weight = term_weight
         self.code_ids = [c.id for c in codebook.codes]
         index = {cid: i for i, cid in enumerate(self.code_ids)}
         # which columns a term of code c feeds: c and its ancestors
@@ -66,11 +106,10 @@ class LexiconMatcher:
         terms: dict[str, tuple[list[str], list[str], list[str]]] = {}
         for c in codebook.codes:
             terms[c.id] = (c.keywords, c.strong_keywords, c.exclusions)
-        # lemmatise every distinct term once, in context-free mode (tagger + lemmatizer only)
+        # lemmatise every distinct term once (or reuse a saved analysis: see ``analyses``)
         distinct = sorted({t for kw, st, ex in terms.values() for t in (*kw, *st, *ex)})
-        disable = [p for p in nlp.pipe_names if p in ("parser", "ner")]
-        with nlp.select_pipes(disable=disable):
-            lemma_docs = dict(zip(distinct, nlp.pipe(distinct, batch_size=256)))
+        self.analyses = analyse_terms(nlp, distinct, analyses)
+        lemma_docs = {t: self.analyses[t].doc(nlp.vocab) for t in distinct}
         for cid, (kw, st, ex) in terms.items():
             for kind, items in (("k", kw), ("s", st)):
                 if items:
@@ -85,6 +124,15 @@ class LexiconMatcher:
         sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
         lo = max(sent_start, start - self.negation_window)
         return any(doc[i].lower_ in NEGATORS for i in range(lo, start))
+
+    def phrase_keys(self, doc: Doc) -> set[str]:
+        """The keys (:func:`span_key`) of every keyword found in ``doc``, exclusions aside."""
+        keys = set()
+        for matcher in (self._lemma, self._lower):
+            for match_id, s, e in matcher(doc):
+                if not self._lemma.vocab.strings[match_id].endswith(_EXCL):
+                    keys.add(span_key(doc[s:e]))
+        return keys
 
     def match(self, docs: list[Doc]) -> LexiconHits:
         n_codes = len(self.code_ids)
@@ -121,6 +169,8 @@ class LexiconMatcher:
                     kept.append((s, e, kind))
                 for s, e, kind in kept:
                     w = self.strong_weight if kind == "s" else 1.0
+                    if self.term_weight is not None:
+                        w *= self.term_weight(span_key(doc[s:e]))
                     text = doc[s:e].text
                     if self._negated(doc, s):
                         w *= self.negation_weight

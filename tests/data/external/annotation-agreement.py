@@ -2,9 +2,9 @@
 """Inter-annotator agreement and adjudicated gold for the blind external annotations.
 
 Folders (under --root, default: the folder of this script):
-  themes-external/    paragraphs.tsv (id, source, ref), split.tsv (id, split),
+  themes/            paragraphs.tsv (id, source, ref), split.tsv (id, split),
                       ann-A.tsv, ann-B.tsv [, ann-C.tsv]  -> id, primary, secondary
-  tp-types-external/  items.tsv (story, line), split.tsv (story, split),
+  tp_types/          items.tsv (story, line), split.tsv (story, split),
                       ann-A.tsv, ann-B.tsv [, ann-C.tsv]  -> story, line, type, polarity
 
 For each folder that has both ann-A.tsv and ann-B.tsv it prints, and writes to
@@ -296,8 +296,8 @@ def tp_gold(folder: Path, ans: dict, items: dict) -> Counter:
 
 # ---------------------------------------------------------------- driver
 TASKS = {
-    "themes-external": (theme_items, read_theme_answers, theme_report, theme_gold),
-    "tp-types-external": (tp_items, read_tp_answers, tp_report, tp_gold),
+    "themes": (theme_items, read_theme_answers, theme_report, theme_gold),
+    "tp_types": (tp_items, read_tp_answers, tp_report, tp_gold),
 }
 
 
@@ -338,7 +338,7 @@ def run_folder(folder: Path, n_boot: int) -> None:
 def check_file(path: Path) -> int:
     folder = path.resolve().parent
     if folder.name not in TASKS:
-        raise BadFile(f"{path}: not inside themes-external/ or tp-types-external/")
+        raise BadFile(f"{path}: not inside themes/ or tp_types/")
     items_of, reader, _, _ = TASKS[folder.name]
     items = items_of(folder)
     answers, problems = reader(path, items)
@@ -359,7 +359,7 @@ def main() -> int:
     try:
         if args.check:
             return check_file(args.check)
-        names = {"themes": ["themes-external"], "tp": ["tp-types-external"]}.get(args.task, list(TASKS))
+        names = {"themes": ["themes"], "tp": ["tp_types"]}.get(args.task, list(TASKS))
         for name in names:
             run_folder(args.root / name, args.bootstrap)
     except BadFile as err:
