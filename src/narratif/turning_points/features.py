@@ -26,6 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Span
 
+from narratif.nlp.grammar import (
+    CONDITIONAL, FUTURE, IMPERFECT, PAST_PARTICIPLE, PRESENT, PRESENT_PARTICIPLE, SIMPLE_PAST, verb_tenses,
+)
 from narratif.turning_points.lexicon import (
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, TYPE_LEMMAS,
     TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
@@ -85,34 +88,23 @@ N_FEATURES = N_DENSE + VECTOR_DIM
 _IDX = {n: i for i, n in enumerate(SENT_NAMES)}
 
 
+#: Tense of the auxiliary of a compound tense → the compound tense counted.
+_COMPOUND = {IMPERFECT: "t_pqp", PRESENT: "t_pc", CONDITIONAL: "t_pc", PRESENT_PARTICIPLE: "t_pc",
+             SIMPLE_PAST: "t_ps", PAST_PARTICIPLE: "t_ps"}
+#: Tense of a finite verb → the tense counted.
+_SIMPLE = {FUTURE: "t_fut", CONDITIONAL: "t_fut", IMPERFECT: "t_imp", SIMPLE_PAST: "t_ps", PRESENT: "t_pres"}
+
+
 def _tense_counts(span: Span) -> dict[str, int]:
     """Passé composé, passé simple, imparfait, present, plus-que-parfait and future/conditional verbs."""
     c = dict.fromkeys(("t_pc", "t_ps", "t_imp", "t_pres", "t_pqp", "t_fut"), 0)
-    for tok in span:
-        if tok.pos_ not in ("VERB", "AUX"):
-            continue
-        morph = tok.morph
-        tense, form = morph.get("Tense"), morph.get("VerbForm")
-        if tok.dep_.startswith("aux"):
-            head = tok.head
-            if head.morph.get("VerbForm") == ["Part"]:
-                if "Imp" in tense:
-                    c["t_pqp"] += 1
-                elif "Pres" in tense:
-                    c["t_pc"] += 1
-                elif "Past" in tense:
-                    c["t_ps"] += 1
-            continue
-        if "Fin" not in form:
-            continue
-        if "Fut" in tense or "Cnd" in morph.get("Mood"):
-            c["t_fut"] += 1
-        elif "Imp" in tense:
-            c["t_imp"] += 1
-        elif "Past" in tense:
-            c["t_ps"] += 1
-        elif "Pres" in tense:
-            c["t_pres"] += 1
+    for _, vt in verb_tenses(span):
+        if vt.auxiliary:  # the compound tense is counted on its auxiliary, not on the participle
+            key = _COMPOUND.get(vt.tense) if vt.of_participle else None
+        else:
+            key = _SIMPLE.get(vt.tense) if vt.finite else None
+        if key is not None:
+            c[key] += 1
     return c
 
 
