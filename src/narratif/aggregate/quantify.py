@@ -53,7 +53,7 @@ def _band(value: int | None, bands) -> str | None:
 
 def prepare_documents(documents: pd.DataFrame) -> pd.DataFrame:
     """Documents with a readable ``label``, ``birth_year_`` and derived ``tranche_age``."""
-    from narratif.timeline.expressions import birth_year_of
+    from narratif.ingest.attributes import life_years
 
     docs = documents.copy()
     if docs.empty:
@@ -62,7 +62,8 @@ def prepare_documents(documents: pd.DataFrame) -> pd.DataFrame:
         return docs
     docs["label"] = [_label(p, t) for p, t in zip(docs["path"], docs.get("title", [None] * len(docs)))]
     records = docs.to_dict("records")
-    docs["birth_year_"] = [birth_year_of({k: v for k, v in r.items() if v is not None and v == v}) for r in records]
+    docs["birth_year_"] = [life_years({k: v for k, v in r.items() if v is not None and v == v}).birth
+                          for r in records]
     if "age" in docs.columns:
         docs["tranche_age"] = [_band(_int_or_none(a), AGE_BANDS) for a in docs["age"]]
     return docs

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import yaml
 
@@ -181,11 +181,7 @@ class PersonAttributeTable(AttributeTable):
         for row in self.rows:
             a = row.attributes
             a.pop(PERSON_KEY, None)
-            if not a.get("birth_year"):
-                born = next((a[k] for k in ("année_de_naissance", "annee_de_naissance", "naissance") if a.get(k)), None)
-                m = _YEAR_RE.search(born or "")
-                if m:
-                    a["birth_year"] = m.group(1)
+            derive_birth_year(a)  # « année de naissance » → ``birth_year`` (rows made in code too)
         self._names = {id(r): (_words(r.attributes.get(_first_col(r)) or ""), _words(_surname(r))) for r in self.rows}
         self._ages = {id(r): next((str(v).strip() for k, v in r.attributes.items() if v and fold_name(k) == "age"), "")
                       for r in self.rows}
@@ -416,18 +412,53 @@ def load_attributes(path: str | Path) -> AttributeTable:
 
 # --------------------------------------------------------------------------- derived attributes
 
-_YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+#: Attribute names (accents and case folded) that give a birth year, and the interview's year or date.
+BIRTH_KEYS = ("birth_year", "annee_de_naissance", "annee_naissance", "naissance", "born")
+INTERVIEW_KEYS = ("year", "interview_year", "date", "interview_date", "annee")
+_YEAR_RE = re.compile(r"\b(?:18|19|20)\d\d\b")
+
+
+class LifeYears(NamedTuple):
+    birth: int | None
+    interview: int | None
+
+
+def fold_key(key: str) -> str:
+    """« Année de naissance » → ``annee_de_naissance``: how attribute names are compared."""
+    return "_".join(fold_name(str(key)).split())
+
+
+def life_years(attributes: dict | None) -> LifeYears:
+    """The narrator's birth year and the year of the interview that a document's attributes give.
+
+    Each is read where it is written (``birth_year``, « Année de naissance », ``year``,
+    ``date``…: accents and case folded; the first year written, so « Ana: 1950; Marc: 1971 »
+    gives 1950), else derived from the other and ``age``, the narrator's age at the interview
+    (CFPP2000's register gives birth year and age). The one place both are derived: the
+    timeline counts « il y a vingt ans » back from the interview year and dates ages from the
+    birth year; the attribute tables store the derived birth year."""
+    a = {fold_key(k): v for k, v in (attributes or {}).items() if v not in (None, "") and v == v}
+    birth, interview = _year_in(a, BIRTH_KEYS), _year_in(a, INTERVIEW_KEYS)
+    m = re.search(r"\d{1,3}", str(a.get("age", "")))
+    age = int(m.group()) if m and 0 < int(m.group()) < 120 else None
+    if age is not None:
+        birth = birth if birth is not None or interview is None else interview - age
+        interview = interview if interview is not None or birth is None else birth + age
+    return LifeYears(birth, interview)
+
+
+def _year_in(a: dict, keys: Iterable[str]) -> int | None:
+    """The first calendar year written under one of ``keys``."""
+    return next((int(m.group()) for k in keys if (m := _YEAR_RE.search(str(a.get(k, ""))))), None)
 
 
 def derive_birth_year(attrs: dict[str, str | None]) -> dict[str, str | None]:
-    """Add ``birth_year`` = interview year − age when both are given and it is absent."""
-    if attrs.get("birth_year") or not attrs.get("age"):
-        return attrs
-    when = attrs.get("year") or attrs.get("date")
-    age = re.fullmatch(r"\s*(\d{1,3})\s*(?:ans)?\s*", attrs["age"] or "")
-    year = _YEAR_RE.search(when or "")
-    if age and year:
-        attrs["birth_year"] = str(int(year.group(1)) - int(age.group(1)))
+    """Add ``birth_year`` when it is absent and :func:`life_years` can tell it (a birth year
+    under another name, or interview year − age)."""
+    if not attrs.get("birth_year"):
+        birth = life_years(attrs).birth
+        if birth is not None:
+            attrs["birth_year"] = str(birth)
     return attrs
 
 

@@ -1,4 +1,4 @@
-"""The steps of a narratif run as plain functions; ``flows/`` orchestrates them.
+"""The steps of a narratif run as plain functions; the Prefect flows (:mod:`.flow`) orchestrate them.
 
 A run is: plan the inputs (hash files, attach case attributes), skip what the
 store already holds for the same content and analysis settings, analyse each
@@ -148,7 +148,8 @@ class Analyzer:
 
     def _analyse(self, document: Document, reviews: list[TurningPointReview]) -> Analysis:
         from narratif.nlp.parse import analysed, parse_document
-        from narratif.timeline.expressions import anchor_turning_points, extract_timeline
+        from narratif.timeline.anchoring import anchor_turning_points
+        from narratif.timeline.expressions import extract_timeline
         from narratif.turning_points.detect import detect_turning_points, sentence_score
         from narratif.turning_points.review import apply_reviews
 

@@ -26,6 +26,7 @@ from hashlib import sha256
 from spacy.tokens import Span
 
 from narratif.nlp import extensions  # noqa: F401  (registers Span._.turning_point)
+from narratif.nlp.grammar import CONDITIONAL, IMPERFECT, PAST_PARTICIPLE, PRESENT, SIMPLE_PAST, verb_tenses
 from narratif.models import TP_AUTO, TP_TEAM_TYPED, Document, TurningPoint
 from narratif.turning_points.lexicon import (  # noqa: F401  (re-exported: the lexicons are part of this module's API)
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, _TELLING_ANNOUNCED,
@@ -117,26 +118,19 @@ class TurningPointScorer:
     def tense_profile(span: Span) -> tuple[int, int, int]:
         """(foreground events, imparfait verbs, present verbs) among the span's verbs."""
         fg = imp = pres = 0
-        for tok in span:
-            if tok.pos_ not in ("VERB", "AUX"):
-                continue
-            tense = tok.morph.get("Tense")
-            form = tok.morph.get("VerbForm")
-            if tok.pos_ == "VERB" and "Part" in form and "Past" in tense:
-                if any(c.dep_.startswith("aux") for c in tok.children):
-                    fg += 1  # passé composé / plus-que-parfait counted below
-                continue
-            if tok.dep_.startswith("aux"):
-                if "Imp" in tense and tok.head.morph.get("VerbForm") == ["Part"]:
+        for _, vt in verb_tenses(span):
+            if vt.lexical and vt.tense == PAST_PARTICIPLE:
+                fg += vt.with_auxiliary  # passé composé / plus-que-parfait counted below
+            elif vt.auxiliary:
+                if vt.tense == IMPERFECT and vt.of_participle:
                     fg -= 1  # plus-que-parfait: background after all
                     imp += 1
-                continue
-            if "Fin" in form:
-                if "Imp" in tense:
+            elif vt.finite:
+                if vt.tense == IMPERFECT:
                     imp += 1
-                elif "Past" in tense:
-                    fg += 1  # passé simple
-                elif "Pres" in tense:
+                elif vt.tense == SIMPLE_PAST:
+                    fg += 1
+                elif vt.tense in (PRESENT, CONDITIONAL):
                     pres += 1
         return max(fg, 0), imp, pres
 

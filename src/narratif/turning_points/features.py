@@ -26,6 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Span
 
+from narratif.nlp.grammar import (
+    CONDITIONAL, FUTURE, IMPERFECT, PAST_PARTICIPLE, PRESENT, PRESENT_PARTICIPLE, SIMPLE_PAST, verb_tenses,
+)
 from narratif.turning_points.lexicon import (
     _ANCHOR_RE, _DISCOURSE_ONLY, _FIRST_PERSON, _META_NARRATIVE, _NEGATION, _QUESTION_START, TYPE_LEMMAS,
     TYPE_PATTERNS, TYPES, _compile, meets_a_problem,
@@ -85,35 +88,38 @@ N_FEATURES = N_DENSE + VECTOR_DIM
 _IDX = {n: i for i, n in enumerate(SENT_NAMES)}
 
 
+#: Tense of the auxiliary of a compound tense → the compound tense counted.
+_COMPOUND = {IMPERFECT: "t_pqp", PRESENT: "t_pc", CONDITIONAL: "t_pc", PRESENT_PARTICIPLE: "t_pc",
+             SIMPLE_PAST: "t_ps", PAST_PARTICIPLE: "t_ps"}
+#: Tense of a finite verb → the tense counted.
+_SIMPLE = {FUTURE: "t_fut", CONDITIONAL: "t_fut", IMPERFECT: "t_imp", SIMPLE_PAST: "t_ps", PRESENT: "t_pres"}
+
+
 def _tense_counts(span: Span) -> dict[str, int]:
     """Passé composé, passé simple, imparfait, present, plus-que-parfait and future/conditional verbs."""
     c = dict.fromkeys(("t_pc", "t_ps", "t_imp", "t_pres", "t_pqp", "t_fut"), 0)
-    for tok in span:
-        if tok.pos_ not in ("VERB", "AUX"):
-            continue
-        morph = tok.morph
-        tense, form = morph.get("Tense"), morph.get("VerbForm")
-        if tok.dep_.startswith("aux"):
-            head = tok.head
-            if head.morph.get("VerbForm") == ["Part"]:
-                if "Imp" in tense:
-                    c["t_pqp"] += 1
-                elif "Pres" in tense:
-                    c["t_pc"] += 1
-                elif "Past" in tense:
-                    c["t_ps"] += 1
-            continue
-        if "Fin" not in form:
-            continue
-        if "Fut" in tense or "Cnd" in morph.get("Mood"):
-            c["t_fut"] += 1
-        elif "Imp" in tense:
-            c["t_imp"] += 1
-        elif "Past" in tense:
-            c["t_ps"] += 1
-        elif "Pres" in tense:
-            c["t_pres"] += 1
+    for _, vt in verb_tenses(span):
+        if vt.auxiliary:  # the compound tense is counted on its auxiliary, not on the participle
+            key = _COMPOUND.get(vt.tense) if vt.of_participle else None
+        else:
+            key = _SIMPLE.get(vt.tense) if vt.finite else None
+        if key is not None:
+            c[key] += 1
     return c
+
+
+def _text_cues(f: np.ndarray, text: str, low: str) -> None:
+    """The cues read off the sentence's characters: type patterns, markers, punctuation."""
+    for t, pats in _PATTERNS.items():
+        if _PATTERN_ANY[t].search(low):
+            f[_IDX[f"pat_{t}"]] = sum(w for rx, w in pats if rx.search(low))
+    for k, rx in _MARKER_RX:
+        f[_IDX[k]] = len(rx.findall(low))
+    f[_IDX["colon"]] = 1.0 if ":" in text or "«" in text or '"' in text else 0.0
+    f[_IDX["question"]] = 1.0 if text.rstrip().endswith("?") or _QUESTION_START.match(text) else 0.0
+    f[_IDX["discourse_only"]] = 1.0 if _DISCOURSE_ONLY.match(text) else 0.0
+    f[_IDX["meta"]] = 1.0 if _META_NARRATIVE.search(low) else 0.0
+    f[_IDX["anchor"]] = 1.0 if _ANCHOR_RE.search(text) else 0.0
 
 
 def sentence_row(span: Span) -> np.ndarray:
@@ -165,11 +171,7 @@ def sentence_row(span: Span) -> np.ndarray:
                     w *= 0.4
                 f[_IDX[f"lex_{'rupture' if problem and t == 'rencontre' else t}"]] += w
                 seen[t].add(lemma)
-    for t, pats in _PATTERNS.items():
-        if _PATTERN_ANY[t].search(low):
-            f[_IDX[f"pat_{t}"]] = sum(w for rx, w in pats if rx.search(low))
-    for k, rx in _MARKER_RX:
-        f[_IDX[k]] = len(rx.findall(low))
+    _text_cues(f, text, low)
     tc = _tense_counts(span)
     for k, v in tc.items():
         f[_IDX[k]] = v
@@ -182,15 +184,10 @@ def sentence_row(span: Span) -> np.ndarray:
         f[_IDX[k]] = min(v, 3)
     f[_IDX["speech"]] = speech
     f[_IDX["speech_que"]] = 1.0 if speech and re.search(r"\b(?:que|qu'|de|d')\b", low) else 0.0
-    f[_IDX["colon"]] = 1.0 if ":" in text or "«" in text or '"' in text else 0.0
     f[_IDX["negation"]] = negation
     f[_IDX["log_len"]] = math.log1p(n_tok)
     f[_IDX["n_verbs"]] = min(n_verbs, 8)
-    f[_IDX["question"]] = 1.0 if text.rstrip().endswith("?") or _QUESTION_START.match(text) else 0.0
-    f[_IDX["discourse_only"]] = 1.0 if _DISCOURSE_ONLY.match(text) else 0.0
     f[_IDX["short"]] = 1.0 if n_tok < 4 else 0.0
-    f[_IDX["meta"]] = 1.0 if _META_NARRATIVE.search(low) else 0.0
-    f[_IDX["anchor"]] = 1.0 if _ANCHOR_RE.search(text) else 0.0
     f[_IDX["place"]] = place
     f[_IDX["person"]] = person
     f[_IDX["motion"]] = motion

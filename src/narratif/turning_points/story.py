@@ -21,7 +21,8 @@ def story_turning_points(path, *, nlp=None, attributes: dict | None = None):
 
     from narratif.ingest import ingest_file
     from narratif.nlp.parse import load_nlp, parse_document
-    from narratif.timeline.expressions import anchor_turning_points, extract_timeline
+    from narratif.timeline.anchoring import anchor_turning_points
+    from narratif.timeline.expressions import extract_timeline
 
     path = Path(path)
     document = ingest_file(path, attributes)
