@@ -19,7 +19,7 @@ test: setup browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-fast: setup
-	$(PY) -m pytest -q -x -m "not slow and not browser"
+	$(PY) -m pytest -q -x -n 2 -m "not slow and not browser"
 
 bench: setup
 	$(PY) benchmarks/run.py

@@ -13,7 +13,7 @@ of the whole process tree, sampled every 20 ms with psutil.
 
     python benchmarks/bench_hostile_zip.py [--inflate-mib 1100] [--json out.json] [--src OTHER/src]
 
-The builder functions are reused by ``tests/test_hostile_input.py`` with small sizes.
+The builder functions are reused by ``tests/ingest/test_hostile_input.py`` with small sizes.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from narratif.pseudonymise import Pseudonymiser, names_in_file_name
 from narratif.report import write_reports
 
 from report_fixtures import build_store, cfpp_files
+import pytest
+
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
 
 FILES = ["Mira_F_88_14e-v2.txt", "Younes_Belkacem_H_59_Mo-v2.txt", "Andre_Morange_H_58_Mo-v2.txt",
          "Anita_MUSSO_F_46_11e-v2.txt"]

@@ -7,7 +7,7 @@ import pytest
 
 from narratif.ingest import ingest_file
 from narratif.models import Analysis, Coding, Sentence
-from narratif.store import Store, StoreLockedError, attribute_column
+from narratif.store import Store, attribute_column
 
 
 def _doc(tmp_path, name="a.txt", text="Marie : bonjour\nEnquêteur : et alors ?\nMarie : on est partis en 1969.\n",

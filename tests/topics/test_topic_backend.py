@@ -16,6 +16,8 @@ from narratif.topics import BERTopicBackend, TopicBackend, TopicSettings, TopicS
 from narratif.topics import persist
 from narratif.topics.corpus import windowed_units, word_count
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 TOPICS = Path(__file__).resolve().parents[2] / "src" / "narratif" / "topics"
 
 

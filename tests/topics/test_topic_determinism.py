@@ -24,6 +24,8 @@ from narratif.ingest import ingest_file
 from narratif.topics.corpus import windowed_units, word_count
 from narratif.topics.determinism import PINNED_CPU, numba_target, single_threaded
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 #: Runs in a fresh process: optional fake host CPU, then a fit on saved windows; prints a digest.
 FIT = r"""
 import json, sys

@@ -14,6 +14,8 @@ from narratif.store import Store
 from narratif.topics import TopicSettings, update_topics
 from narratif.topics import drift
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 #: thresholds halfway between what an interview (−0.02) and two memoir chapters (+0.53) measure
 SETTINGS = TopicSettings(min_topic_size=10, drift_refit_threshold=0.3)
 

@@ -7,6 +7,8 @@ import pytest
 
 from narratif.topics.stable_ids import TopicProfile, match_ids, member_jaccard
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 
 def _profile(ids, seed=0):
     rng = np.random.default_rng(seed)

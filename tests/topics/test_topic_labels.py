@@ -12,6 +12,8 @@ from narratif.topics.corpus import narrative_windows, word_count
 from narratif.topics.labels import GENERIC_WORDS_FILE, Lemmatiser, generic_words, label_stop_words, topic_labels
 from narratif.topics.vocabulary import TOKEN_PATTERN, strip_markup
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 
 @pytest.fixture(scope="module")
 def windows(shared_dir):

@@ -10,6 +10,8 @@ import pytest
 
 from narratif.turning_points.relabel import relabel, relabel_rule
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "scripts")]
 

@@ -11,6 +11,8 @@ from narratif.turning_points.detect import (
 )
 from narratif.turning_points.structure import story_signals
 
+pytestmark = pytest.mark.slow  # loads the French model or runs the pipeline (make test-fast skips it)
+
 
 def _signals(nlp, shared_dir, name):
     document = ingest_file(shared_dir / "corpora" / "parisstories" / f"{name}.txt")

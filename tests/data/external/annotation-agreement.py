@@ -26,7 +26,6 @@ Only the standard library; no file is modified except agreement-report.md and go
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import random
 import sys
