@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "ingest"))
 
 from test_ingest_pdf import saint_simon_pdf, saint_simon_reference, word_f1  # noqa: E402
 

@@ -249,8 +249,7 @@ class Store:
         """Record a drawn sample and its units in one transaction."""
         self._ensure_validation_tables()
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             names = ", ".join(sample)
             con.execute(f"INSERT INTO validation_samples ({names}) VALUES ({', '.join('?' * len(sample))})",
                         list(sample.values()))
@@ -259,10 +258,6 @@ class Store:
                 con.register("_units", units)
                 con.execute(f"INSERT INTO validation_units ({cols}) SELECT {cols} FROM _units")
                 con.unregister("_units")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def write_verdicts(self, verdicts: pd.DataFrame) -> None:
         """Record verdicts (unit_id, code, verdict, source, reviewed_at) in one transaction; a new
@@ -272,17 +267,12 @@ class Store:
         self._ensure_validation_tables()
         con = self.con
         cols = ["unit_id", "code", "verdict", "source", "reviewed_at"]
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             con.register("_verdicts", verdicts[cols])
             con.execute("DELETE FROM validation_verdicts WHERE (unit_id, code) IN "
                         "(SELECT (unit_id, code) FROM _verdicts)")
             con.execute(f"INSERT INTO validation_verdicts ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _verdicts")
             con.unregister("_verdicts")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def validation_table(self, name: str) -> pd.DataFrame:
         """``validation_samples``, ``validation_units`` or ``validation_verdicts`` (empty, with its

@@ -210,7 +210,7 @@ def test_workbook_text_cells_are_never_formulas(tmp_path):
     docs = pd.DataFrame({"doc_id": ["a", "b"], "label": FORMULAS[:2], "=cmd|' /C calc'!A0": FORMULAS[2:4]})
     table = pd.DataFrame({"attribute": ["collectif"] * 2, "value": FORMULAS[4:], "n": [1, 2]})
     topics = pd.DataFrame({"topic_id": [0], "label": ["=1+1"], "top_terms": [["=a", "b"]]})
-    path = write_xlsx(SimpleNamespace(documents=docs, tables={"narrative_by_group": table}, topics=topics),
+    path = write_xlsx(SimpleNamespace(documents=docs, tables={"narrative_by_group": table}, topics=topics, codebook=None),
                       tmp_path / "analysis.xlsx")
     cells = [c for ws in load_workbook(path) for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]

@@ -131,7 +131,7 @@ def test_report_renders_offline_in_chromium(report, tmp_path):
     requests = [e["params"]["request"]["url"] for e in dt.events if e.get("method") == "Network.requestWillBeSent"]
     remote = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
     assert not remote, f"the report fetched remote resources: {remote}"
-    assert probe["sections"] == 8
+    assert probe["sections"] == 9  # with the validation section
     assert probe["plots"] >= 6, probe
     assert probe["drawn"] == probe["plots"], f"some charts did not render: {probe}"
     assert probe["traces"] == probe["plots"], f"some charts have no data drawn: {probe}"
