@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from narratif.turning_points.review import ReviewIndex
 
 #: Bump when a change in the analysis code must invalidate stored results.
-PIPELINE_VERSION = f"{__version__}+a5"
+PIPELINE_VERSION = f"{__version__}+a6"
 
 
 @dataclass(slots=True)
