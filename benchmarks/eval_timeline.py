@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -74,7 +75,26 @@ def _f1(p: float, r: float) -> float:
     return round(2 * p * r / (p + r), 3) if p + r else 0.0
 
 
-def evaluate(shared: Path, details: bool = False, gold_dir: Path = GOLD, meta: bool = False, nlp=None) -> dict:
+#: The simple baseline: a four-digit number that could be a year (digits only, no word, no context).
+_YEAR_DIGITS = re.compile(r"(?<![\d.,])(?:1[89]|20)\d\d(?![\d.,])")
+
+
+def baseline_expressions(doc) -> list:
+    """Every four-digit year-like number of the narrators' lines as a dated year (the usual regex)."""
+    from narratif.models import TimeExpression
+
+    out, at = [], 0
+    for line in doc.text.split("\n"):
+        if not line.startswith("ENQ :"):
+            out += [TimeExpression(doc_id=doc.doc_id, sent_id=0, start=at + m.start(), end=at + m.end(),
+                                   expression=m.group(), kind="year", value=m.group(), orientation="past",
+                                   year=int(m.group())) for m in _YEAR_DIGITS.finditer(line)]
+        at += len(line) + 1
+    return out
+
+
+def evaluate(shared: Path, details: bool = False, gold_dir: Path = GOLD, meta: bool = False, nlp=None,
+             baseline: bool = False) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
     import cfpp_passages
 
@@ -92,8 +112,8 @@ def evaluate(shared: Path, details: bool = False, gold_dir: Path = GOLD, meta: b
         for src in cfpp_passages.materialise(shared, Path(tmp)):
             if src.stem not in stems:
                 continue
-            doc = ingest_file(src, table.for_file(shared / "corpora" / "cfpp2000" / f"{src.stem.rsplit('__', 1)[0]}.txt")
-                              if table is not None else None)
+            source = shared / "corpora" / "cfpp2000" / f"{src.stem.rsplit('__', 1)[0]}.txt"
+            doc = ingest_file(src, table.for_file(source) if table is not None else None)
             text = doc.text
             lines = text.split("\n")
             starts = [0]
@@ -102,7 +122,8 @@ def evaluate(shared: Path, details: bool = False, gold_dir: Path = GOLD, meta: b
             narrator = {i + 1 for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("ENQ :")}
             gold = [g for g in read_gold(gold_dir / f"{src.stem}.tsv", lines) if g["line"] in narrator]
             pred = []
-            for te in extract_timeline(doc, parse_document(nlp, doc)):
+            found = baseline_expressions(doc) if baseline else extract_timeline(doc, parse_document(nlp, doc))
+            for te in found:
                 if te.kind not in COMPARED_KINDS:
                     continue
                 n = text.count("\n", 0, te.start) + 1
@@ -177,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="score the 24 blind passages (annotated with GUIDE.md, never used to revise the patterns)")
     ap.add_argument("--all", action="store_true", help="score the three sets, one summary line each")
     ap.add_argument("--meta", action="store_true", help="give the passages the CFPP2000 register's attributes")
+    ap.add_argument("--baseline", action="store_true", help="score a four-digit-year regex instead of narratif")
     args = ap.parse_args(argv)
     if args.all:
         from narratif.nlp.parse import load_nlp
@@ -186,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                 "year_F1")
         print("set\t" + "\t".join(keys))
         for name, gold in (("development", GOLD), ("held-out", HELDOUT), ("blind", BLIND)):
-            r = evaluate(args.shared, args.details, gold, args.meta, nlp)
+            r = evaluate(args.shared, args.details, gold, args.meta, nlp, args.baseline)
             print(name + "\t" + "\t".join(str(r[k]) for k in keys))
         return 0
     for k, v in evaluate(args.shared, args.details, BLIND if args.blind else HELDOUT if args.heldout else GOLD,
-                         args.meta).items():
+                         args.meta, baseline=args.baseline).items():
         print(f"{k}: {v}")
     return 0
 

@@ -37,7 +37,6 @@ def _years(text: str, **kw) -> list[tuple[str, int | None]]:
     ("Créée en 2012, la coopérative fédère depuis 2015 une trentaine de structures",
      [("en 2012", 2012), ("depuis 2015", 2015)]),
     ("Le projet sera achevé d'ici 2030", [("d'ici 2030", 2030)]),
-    ("la loi de quarante-huit protégeait les locataires", [("loi de quarante-huit", 1948)]),
 ])
 def test_years_said_bare_or_in_a_list(text, expected):
     assert _years(text, reference_year=2005) == expected
@@ -61,6 +60,7 @@ def test_years_said_bare_or_in_a_list(text, expected):
     ("dans les années on voyait ça", "années"),
     ("association loi de 1901, elle emploie 12 salariés", "1901"),
     ("l'association, régie par la loi du 1er juillet 1901, emploie 12 salariés", "1901"),
+    ("reconnus par la loi du 31 juillet 2014, les pôles", "2014"),  # a legal reference, not the story's time
     ("près de 1500 QPV ont pu être identifiés", "1500"),
     ("un réseau de 1500 bénévoles", "1500"),
     ("le trois février une une réunion dans les écoles", "une une"),
@@ -166,3 +166,21 @@ def test_birth_and_interview_years_are_derived_in_one_place():
     # the attribute tables store what the timeline reads
     assert derive_birth_year({"ANNÉE DE NAISSANCE": "1965", "AGE": "55"})["birth_year"] == "1965"
     assert derive_birth_year({"age": "58 ans", "date": "12/03/2007"})["birth_year"] == "1949"
+
+
+def test_a_story_s_file_name_gives_the_year_it_was_told(nlp, shared_dir):
+    """ParisStories names each recording by its year (« 2019_experienceFac.txt »): « l'année
+    dernière » in it is 2018, « il y a deux ans » in a 2022 story 2020."""
+    from narratif.timeline.dating import recorded_year
+
+    assert recorded_year("2021_nouvelleCollegue.txt") == 2021 and recorded_year("entretien-2019.txt") is None
+    assert recorded_year("/a/20190312_entretien.wav.txt") == 2019 and recorded_year("002_d0cbea24.txt") is None
+    for name, expression, year in (("2019_experienceFac.txt", "l'année dernière", 2018),
+                                   ("2022_giteEnMontagne.txt", "il y a deux ans", 2020)):
+        doc = ingest_file(shared_dir / "corpora" / "parisstories" / name)
+        tl = extract_timeline(doc, parse_document(nlp, doc))
+        assert year in [t.year for t in tl if t.expression.lower() == expression], name
+    # the register's interview year wins over the file name
+    doc = ingest_file(shared_dir / "corpora" / "parisstories" / "2022_giteEnMontagne.txt", {"year": "2023"})
+    assert 2021 in [t.year for t in extract_timeline(doc, parse_document(nlp, doc))
+                    if t.expression.lower() == "il y a deux ans"]

@@ -2,8 +2,8 @@
 
 A turning point takes the date said in its own sentence (the one nearest the words that make
 it a turning point), else the last one its narrator said at most :data:`TP_ANCHOR_REACH`
-sentences before; a date said in an aside (« l'immeuble, qui a été construit en 1925 ») or in
-a legal reference dates nothing. :func:`life_course` orders the points by year.
+sentences before; a date said in an aside (« l'immeuble, qui a été construit en 1925 ») dates
+nothing that follows. :func:`life_course` orders the points by year.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Iterable
 
 from narratif.models import TimeExpression, TurningPoint
 from narratif.nlp.grammar import narrator_does, token_at
-from narratif.timeline.patterns import LEGAL_REFERENCE
 
 #: How far back (in sentences) a date still dates a turning point. On 218 CFPP2000 turning
 #: points dated blind by annotators (``benchmarks/tp_years/``), 25 sentences dated more of them
@@ -46,7 +45,6 @@ def anchor_turning_points(turning_points: Iterable[TurningPoint], timeline: list
             if speaker_of.get(sid) != who:
                 continue
             usable = [t for t in by_sent[sid] if t.year is not None  # someone else's age has none
-                      and not _legal(t, spans.get(sid))
                       and (sid == tp.sent_id or not (t.value or "").endswith("X"))  # a decade said before is too loose
                       and (sid == tp.sent_id or not _aside(t, spans.get(sid)))]
             if usable:
@@ -92,14 +90,6 @@ def _aside(te: TimeExpression, sentence) -> bool:
         return False
     sent, span = sentence
     return in_background_clause(span, te.start - sent.start)
-
-
-def _legal(te: TimeExpression, sentence) -> bool:
-    """True when ``te`` dates a law or a decree (« la loi de quarante-huit »), not the story."""
-    if sentence is None:
-        return False
-    sent, _ = sentence
-    return LEGAL_REFERENCE.search(sent.text[:te.start - sent.start]) is not None
 
 
 def _event_year(te: TimeExpression) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import Iterable
 
 from narratif.ingest.attributes import BIRTH_KEYS, fold_key
@@ -85,6 +86,17 @@ def birth_years_by_speaker(document: Document, parsed, birth_year: int | None) -
     return {}
 
 
+_RECORDED = re.compile(r"((?:19|20)\d\d)(?:[_ .-]|(?:0[1-9]|1[0-2])[0-3]\d(?!\d))")
+
+
+def recorded_year(path: str | None) -> int | None:
+    """The year a file name starts with (« 2021_nouvelleCollegue.txt », « 2019-03-12 entretien.txt »):
+    oral-history collections name recordings by their date, and a report by its year. Used as the
+    interview year when the attributes give none."""
+    m = _RECORDED.match(PurePosixPath(str(path or "").replace("\\", "/")).name)
+    return int(m.group(1)) if m else None
+
+
 def deictic_year(value: str | None, reference_year: int | None) -> int | None:
     """``now-30y`` → the interview year − 30 (None without an interview year)."""
     m = re.fullmatch(r"now([+-])(\d+)y", value or "")
@@ -147,7 +159,8 @@ class StoryTime:
         if year is not None and not (value or "").endswith("X"):  # « les années soixante »: too loose to count from
             if anchors:
                 self._anchor[who] = (year, sent_id, self._order)
-        elif kind in ("decade", "age") or (kind == "period" and not back_reference and not self._said_in(who, sent_id)) or (
+        elif kind in ("decade", "age") or (kind == "period" and not back_reference
+                                           and not self._said_in(who, sent_id)) or (
                 kind == "relative" and (year_shift(value) is not None or (value or "").startswith(_OPEN_VALUES))):
             self._moved[who] = self._order
 
@@ -240,7 +253,7 @@ def date_life_events(timeline: list[TimeExpression], parsed) -> list[TimeExpress
     told = _events_told(timeline, spans)
     if not told:
         return timeline
-    timed = {te.sent_id for te in timeline if te.kind in ("year", "date", "decade", "age", "relative")}
+    timed = {te.sent_id for te in timeline if te.kind == "relative"}
     out = []
     for te in timeline:
         # « quand on est arrivés il y a trente ans »: a clause its sentence already places in time keeps that

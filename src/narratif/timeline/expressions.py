@@ -27,11 +27,11 @@ from narratif.timeline.anchoring import (  # noqa: F401  (re-exported: part of t
     TP_ANCHOR_REACH, anchor_turning_points, in_background_clause, life_course,
 )
 from narratif.timeline.dating import (  # noqa: F401  (re-exported, as above)
-    ANCHOR_REACH, StoryTime, birth_years_by_speaker, date_life_events, deictic_year, year_shift,
+    ANCHOR_REACH, StoryTime, birth_years_by_speaker, date_life_events, deictic_year, recorded_year, year_shift,
 )
 from narratif.timeline.numbers import NUMBER_WORD, decade_start, spoken_year, words_to_int
 from narratif.timeline.patterns import (
-    APPROX, AROUND_PERIOD, ASSOCIATION_LAW, CLAUSE_START, COORDINATED, CORRECTION_GAP, DESTINATION, FUTURE_MARKERS,
+    APPROX, AROUND_PERIOD, CLAUSE_START, COORDINATED, CORRECTION_GAP, DESTINATION, FUTURE_MARKERS,
     LEGAL_REFERENCE, PAST_MARKERS, PATTERNS, PERIOD_YEARS, PRESENT_MARKERS, SCHOOL_YEAR, TOKENS_RE, TRIGGER_RE,
     UNIT_CODE, UNIT_YEARS,
 )
@@ -165,7 +165,8 @@ def find_expressions(text: str, *, reference_year: int | None = None, birth_year
 
     Offsets are into ``text``; matching reads through transcription markup and word
     fragments. A short spoken year ("en quarante") is not taken in a sentence told in the
-    future (``orientation``); a bare "mille" is never a year, nor « association loi de 1901 ».
+    future (``orientation``); a bare "mille" is never a year, and a year in a legal reference
+    ("loi de 1901") is left out.
     """
     if not TRIGGER_RE.search(text):  # most sentences: nothing any pattern could match
         return []
@@ -237,7 +238,7 @@ def _bare_year_ok(m: re.Match, n: int, sent: _Sentence) -> bool:
 def _year(m: re.Match, sent: _Sentence) -> list[Found]:
     n = _n(m)
     before = sent.text[:m.start("n")]
-    if n is None or n == 1000 or (n == 1901 and ASSOCIATION_LAW.search(before)):
+    if n is None or n == 1000 or LEGAL_REFERENCE.search(before):
         return []
     if _group(m, "bare") and not _bare_year_ok(m, n, sent):
         return []
@@ -268,11 +269,9 @@ def _date(m: re.Match, sent: _Sentence) -> list[Found]:
             return []  # « tous les ans en juillet »
         return [(s, e, "date", (m.group("m") or m.group()).lower(), None)]
     d = _n(m, "d")
-    if d is None or not 1 <= d <= 31:
-        return []  # "avril quarante-trois": a month and a year, not a day
+    if d is None or not 1 <= d <= 31 or LEGAL_REFERENCE.search(sent.text[:s]):
+        return []  # "avril quarante-trois": a month and a year, not a day; « la loi du 31 juillet 2014 »
     n = _n(m)
-    if n == 1901 and ASSOCIATION_LAW.search(sent.text[:m.start("n")]):
-        return []
     year = sent.year(n) if n is not None and (n >= 20 or m.group("n")[:1].isdigit()) else None
     if year is None:
         e = m.end("m")  # « le trois février une réunion »: the article is not a year
@@ -380,7 +379,8 @@ def _coordinated(sent: _Sentence, found: list[Found], taken: list[tuple[int, int
             if kind == "decade" and value.endswith("X"):
                 ok = y is not None and n % 10 != 0 and 0 < y - year < 20
             else:
-                ok = y is not None and y != year and abs(y - year) <= (close if written or n >= 1000 else min(close, 15))
+                ok = y is not None and y != year and abs(y - year) <= (close if written or n >= 1000
+                                                                       else min(close, 15))
             if not ok or (n < 100 and sent.orientation == "future"):
                 break
             e = _n_end(m)
@@ -457,10 +457,11 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
 
     Relative expressions ("deux ans après", « cette année-là ») are resolved against the time the
     same speaker's story has reached (:class:`~narratif.timeline.dating.StoryTime`), times counted
-    from the interview against its year; sets ``Span._.orientation`` and ``Span._.time_expressions``.
+    from the interview against its year (the attributes', else the year the file name starts with);
+    sets ``Span._.orientation`` and ``Span._.time_expressions``.
     """
     given = life_years(document.attributes)
-    ref = given.interview
+    ref = given.interview or recorded_year(document.path)
     births = birth_years_by_speaker(document, parsed, birth_year if birth_year is not None else given.birth)
     story = StoryTime()
     out: list[TimeExpression] = []
@@ -482,9 +483,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 if kind == "relative":
                     year = deictic_year(value, ref) if (value or "").startswith("now") else \
                         apposed.get(i) or story.resolve(who, sent.sent_id, value)
-                # a date said in an aside (« l'immeuble, qui a été construit en 1925 ») or in a law's name
-                # dates nothing that follows
-                anchors = year is None or not (in_background_clause(span, s) or LEGAL_REFERENCE.search(sent.text[:s]))
+                # a date said in an aside (« l'immeuble, qui a été construit en 1925 ») dates nothing that follows
+                anchors = year is None or not in_background_clause(span, s)
                 story.said(who, sent.sent_id, kind, value, year, back_reference=_is_back_reference(kind, value),
                            anchors=anchors)
                 te = TimeExpression(doc_id=document.doc_id, sent_id=sent.sent_id, start=sent.start + s,

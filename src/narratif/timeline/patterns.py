@@ -30,12 +30,10 @@ NOT_QUANTITY = (rf"(?!(?:\s+(?:ou|à)\s+(?:{N}))?\s*"
                 r"personnes?|gens|habitants?|voix|votes?|euros?|francs?|salariés?|adhérents?|emplois?|élèves?|"
                 r"enfants?|fois|kilo|km|mètres?|m²|m2\b|hectares?|places?|logements?|familles?|membres?|000|"
                 r"bénévoles?|structures?|projets?|acteurs?|entreprises?|associations?))")
-#: A year right after "loi (du ...) de", "décret", "article": a legal reference. It is a date (the law's)
-#: but not a time the story reaches, so it does not anchor what follows.
+#: A year right after "loi (du ...) de", "décret", "article": a legal reference (« association loi de 1901 »,
+#: « la loi du 31 juillet 2014 »), not an event of the story.
 LEGAL_REFERENCE = re.compile(r"\b(?:loi|décret|ordonnance|circulaire|article|arrêté)(?:\s+[\w'-]+){0,4}\s+(?:de|du|n°)?\s*$",
                              re.IGNORECASE)
-#: « association loi de 1901 », « régie par la loi du 1er juillet 1901 »: the associations' legal form, not a date.
-ASSOCIATION_LAW = re.compile(r"\bloi\s+(?:de\s+|du\s+)?(?:(?:1er|premier)\s+juillet\s+)?$", re.IGNORECASE)
 
 #: A bare school year (« en CE2 », « je suis passée en cinquième ») places a story only in a past
 #: sentence, and not after a verb of going there in general (« il va entrer en sixième », « ils
@@ -57,7 +55,8 @@ CLAUSE_START = re.compile(r"(?:^|[,;:.!?]|\b(?:et|mais|donc|alors|bon|ben|bah|ou
 #: A second year coordinated with the one just found: « en 2013 et 2015 », « en 2013, 2014 et 2015 »,
 #: « en quatre-vingt-dix-huit quatre-vingt-dix-neuf » (a hesitation between two years).
 COORDINATED = re.compile(rf"(?P<sep>\s*,\s*(?:(?:et|ou|puis|voire)\s+)?|\s+(?:et|ou|puis|voire)\s+|\s+)"
-                         rf"(?P<n>(?:1[5-9]\d\d|20\d\d)(?![\d/.,]\d)|(?![\d])(?>{N}))\b(?!\s?-\w){NOT_QUANTITY}", re.IGNORECASE)
+                         rf"(?P<n>(?:1[5-9]\d\d|20\d\d)(?![\d/.,]\d)|(?![\d])(?>{N}))\b(?!\s?-\w){NOT_QUANTITY}",
+                         re.IGNORECASE)
 
 #: (kind, compiled pattern). Order matters: earlier kinds win on overlap.
 PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
@@ -74,8 +73,6 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
     # written ranges: « 1999-2004 : premier mandat », « le mandat 2014-2020 »
     ("year", rf"(?<![\d/.-])(?P<n>1[5-9]\d\d|20\d\d) ?[-–] ?(?P<n2>1[5-9]\d\d|20\d\d)(?![\d/.-]){NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{N}|premier|1er) (?P<m>{MONTHS})(?: (?P<n>{N}))?\b"),
-    # a law's year: « la loi de quarante-huit » (« association loi de 1901 » is a legal form, not a date)
-    ("year", rf"\b(?:lois?|décrets?|ordonnances?) (?:de |du )(?P<n>(?>{N}))\b{NOT_QUANTITY}"),
     # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
     ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
              rf"\b{NOT_QUANTITY}"),
@@ -95,8 +92,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
     # décède », « un mois avant moi »: counted from a named event, not from the last date said
     ("relative", r"\b(?P<evt2>le lendemain|la veille)(?= (?:de|du|des|d')\b)"),
     ("relative", rf"\b(?P<n>{N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?P<evt>après|avant)"
-                 r"(?= (?:la|le|les|l'|son|sa|ses|mon|ma|mes|notre|nos|leur|leurs|cette|ce|cet|que|qu'|moi|toi|lui|elle|"
-                 r"nous|vous|eux|elles)\b)"),
+                 r"(?= (?:la|le|les|l'|son|sa|ses|mon|ma|mes|notre|nos|leur|leurs|cette|ce|cet|que|qu'|"
+                 r"moi|toi|lui|elle|nous|vous|eux|elles)\b)"),
     ("relative", rf"\b(?P<n>{N}|quelques|plusieurs) (?P<u>ans|années|mois|semaines|jours) (?:après|plus tard|avant|auparavant|plus tôt)\b"),
     # counted back from the interview (deictic): « il y a trente ans », « il y a huit, dix ans », « ça fait
     # deux ans qu'elle a fermé », « l'an dernier », « cette année »
@@ -106,8 +103,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
                  r"(?P<approx>dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine|soixantaine) d'|"
                  r"quelques |plusieurs )(?:ans|années)\b)"
                  rf"|\bça fait (?P<n4>{N}) (?:ans|années)(?= (?:que |qu')?(?:j'|je |on |nous |il |elle |ils |elles )"
-                 r"(?:\w+ )?(?:ai|a|avons|ont|suis|est|sommes|sont) (?!ici\b|là\b)\w{2,}(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|"
-                 r"ues|t|te|ts|tes)\b)"
+                 r"(?:\w+ )?(?:ai|a|avons|ont|suis|est|sommes|sont) (?!ici\b|là\b)"
+                 r"\w{2,}(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|ues|t|te|ts|tes)\b)"
                  r"|\b(?:l'an dernier|l'an passé|l'année dernière|l'année passée|l'année prochaine|"
                  r"cette année(?![- ]là| où)|l'(?:été|hiver|automne) dernier|le printemps dernier|la semaine dernière|"
                  r"le mois dernier|la semaine prochaine|le mois prochain|(?:il )?y a pas (?:si |très |trop )?longtemps)\b"
