@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -16,27 +14,11 @@ import pytest
 from narratif.codebook import load_codebook
 from narratif.report import write_reports
 
+from browser_helpers import FLAGS, find_chromium
 from report_fixtures import build_store, cfpp_files, sample_files
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-         "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,900"]
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):  # CI runs as root: install Debian's chromium
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=900)
-        return shutil.which("chromium")
-    return None
-
-
 class DevTools:
     """The few DevTools-protocol calls the test needs, over one page websocket."""
 
