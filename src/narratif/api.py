@@ -80,18 +80,30 @@ def check_configuration(inputs: Iterable[str | Path], settings: RunSettings) -> 
 
 def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None, codebook=None,
         topics: bool = True, refit_topics: bool = False, pseudonymise: bool = False, dask: str | None = None,
-        wait: float = 0.0, models_dir=None, progress: bool = False, report: bool = True) -> RunResult:
-    """Run the whole pipeline (a Prefect flow run) and return the result with its tables."""
+        wait: float = 0.0, models_dir=None, progress: bool = False, report: bool = True,
+        workers: int = 0) -> RunResult:
+    """Run the whole pipeline (a Prefect flow run) and return the result with its tables.
+
+    A rerun with nothing new is recorded without starting Prefect or loading a model;
+    ``workers``: analysis processes (0: one per core, 1: in the flow process)."""
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     inputs = [str(p) for p in inputs]
     settings = RunSettings(out=Path(out), meta=meta, codebook=codebook, topics=topics, refit_topics=refit_topics,
-                           pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report)
+                           pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report,
+                           workers=workers)
     check_configuration(inputs, settings)
-    from narratif.pipeline.steps import run_lock
+    from narratif.pipeline.incremental import precheck
 
-    with run_lock(settings.out, settings.wait_for_lock):
-        pass  # refuse (or wait) at once if another run holds OUT; the flow takes the lock for real
+    checked = precheck(inputs, settings)  # refuses (or waits) at once if another run holds OUT
+    if checked.summary is not None:
+        return RunResult(summary=checked.summary, out=settings.out)
+    if not dask and settings.workers != 1 and checked.n_todo:
+        from narratif.pipeline import parallel
+        from narratif.pipeline.bundle import WorkBundle
+
+        # the workers load their models while this process starts Prefect; the flow takes them
+        parallel.prestart(WorkBundle.from_settings(settings), parallel.auto_workers(checked.n_todo, workers))
     from narratif.pipeline.prefect_env import configure_prefect
 
     configure_prefect(settings.out / ".prefect")
@@ -102,5 +114,11 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
         from prefect_dask import DaskTaskRunner
 
         flow = run_pipeline.with_options(task_runner=DaskTaskRunner(address=dask))
-    summary = flow(inputs, settings, distributed=bool(dask), progress=progress)
+    try:
+        summary = flow(inputs, settings, distributed=bool(dask), progress=progress)
+    finally:
+        if not dask:
+            from narratif.pipeline import parallel
+
+            parallel.release()
     return RunResult(summary=summary, out=settings.out)

@@ -16,11 +16,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from narratif.outdir import record_codebook, record_models_dir
+from narratif.pipeline import parallel
 from narratif.pipeline import steps as P
-from narratif.turning_points.review import ReviewIndex
+from narratif.pipeline.bundle import WorkBundle, analyse_shipped, ship_input
+from narratif.pipeline.incremental import warm_outputs
 from narratif.store import Store
-from narratif.turning_points.adapt import refresh_team_typing
+from narratif.turning_points.review import ReviewIndex
 
 
 @task(name="plan-inputs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -31,8 +32,23 @@ def plan_inputs(inputs: list[str], meta: str | None):
 @task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       task_run_name="analyse {item.shown}")
 def analyse_document(item: P.InputFile, settings: P.RunSettings, reviews: list | None = None):
-    """Ingest + analyse one file (bad content is quarantined inside, never raised)."""
+    """Ingest + analyse one file in this process (bad content is quarantined inside, never raised)."""
     return P.process_file(item, P.get_analyzer(settings), reviews or ())
+
+
+@task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
+      task_run_name="analyse {item.shown}")
+def analyse_in_worker(item: P.InputFile, bundle: WorkBundle, reviews: list | None = None, shipped=None):
+    """Ingest + analyse one file on a worker that has nothing but what it is sent: the bundle
+    (settings, codebook, team models) and, for a remote worker, the file's bytes."""
+    return analyse_shipped(bundle, shipped or item, reviews or ())
+
+
+@task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
+      task_run_name="analyse {item.shown}")
+def analyse_in_pool(item: P.InputFile, workers: parallel.LocalWorkers, reviews: list | None = None):
+    """Ingest + analyse one file in a local worker process (the flow thread waits for it)."""
+    return workers.submit(item, reviews or ()).result()
 
 
 @task(name="refresh-outputs", cache_policy=NO_CACHE)
@@ -50,35 +66,77 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
     planned, warnings = plan_inputs(inputs, str(settings.meta) if settings.meta else None)
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
-    with Store(settings.out) as store:
-        # what `narratif review` adapts turning-point typing with: where runs read models, how they parse
-        record_models_dir(store, settings.models_dir)  # relative to OUT: a copied OUT keeps its own models
-        record_codebook(store, settings.codebook)  # later commands on OUT code with the same codebook
-        store.set_meta("spacy_model", settings.model)
-        note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
-        if note:
-            summary.warnings.append(note)
-        signature = P.analysis_signature(settings, store)  # loads the models only if it must
-        reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
-        todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
-        P.count_unchanged(store, unchanged, summary)
-        bar = _progress(len(todo), progress)
-        if distributed:
-            futures = {analyse_document.submit(item, settings, reviews.for_document(item.doc_id, item.shown)):
-                       (item, key) for item, key in todo}
-            for fut in as_completed(list(futures)):
-                item, key = futures[fut]
-                _commit(store, item, key, fut, summary)
-                bar.update(1)
-        else:
-            for item, key in todo:
-                verdicts = reviews.for_document(item.doc_id, item.shown)
-                state = analyse_document(item, settings, verdicts, return_state=True)
-                _commit(store, item, key, state, summary)
-                bar.update(1)
-        bar.close()
-        store.checkpoint()
+    workers = None
+    try:
+        with Store(settings.out) as store:
+            P.record_run_context(store, settings, summary)
+            signature = P.known_signature(settings, store)
+            if signature is None and not distributed and settings.workers != 1:
+                # ask the workers (they load the models anyway) rather than loading them here too
+                workers = parallel.take(WorkBundle.from_settings(settings),
+                                        parallel.auto_workers(len(planned), settings.workers))
+                signature = P.analysis_signature(settings, store, compute=workers.signature)
+            signature = signature or P.analysis_signature(settings, store)
+            reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
+            todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
+            P.count_unchanged(store, unchanged, summary)
+            bundle = WorkBundle.from_settings(settings, signature)
+            if todo and workers is None and not distributed and settings.workers != 1:
+                workers = parallel.take(bundle, parallel.auto_workers(len(todo), settings.workers))
+            if workers is not None:
+                workers.bundle = bundle  # workers check their signature against the store's
+            _analyse(store, todo, reviews, summary, settings, bundle, workers, distributed, progress)
+            store.checkpoint()
+    finally:
+        if workers is not None:
+            workers.close()  # free their memory before the corpus-level stages
+        parallel.release()
     return summary
+
+
+def _analyse(store, todo, reviews, summary, settings, bundle, workers, distributed, progress) -> None:
+    """Analyse ``todo`` and commit each document as it completes."""
+    bar = _progress(len(todo), progress)
+    if distributed:  # other machines: the file's bytes go with the work, no path is read there
+        submit = lambda item: analyse_in_worker.submit(  # noqa: E731
+            item, bundle, reviews.for_document(item.doc_id, item.shown), ship_input(item))
+        window = len(todo)
+    elif workers is not None:  # largest documents first: the last one to finish is a short one
+        todo = sorted(todo, key=lambda t: -_size(t[0]))
+        submit = lambda item: analyse_in_pool.submit(item, workers, reviews.for_document(item.doc_id, item.shown))  # noqa: E731
+        window = workers.n_workers + 1  # one waiting per worker: no idle gap, documents not held in memory
+    else:
+        for item, key in todo:
+            state = analyse_document(item, settings, reviews.for_document(item.doc_id, item.shown),
+                                     return_state=True)
+            _commit(store, item, key, state, summary)
+            bar.update(1)
+        bar.close()
+        return
+    queue = iter(todo)
+    pending: dict = {}
+
+    def fill():
+        for item, key in queue:
+            pending[submit(item)] = (item, key)
+            if len(pending) >= window:
+                return
+
+    fill()
+    while pending:
+        fut = next(as_completed(list(pending)))
+        item, key = pending.pop(fut)
+        _commit(store, item, key, fut, summary)
+        bar.update(1)
+        fill()
+    bar.close()
+
+
+def _size(item: P.InputFile) -> int:
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _commit(store, item, key, state_or_future, summary):
@@ -101,8 +159,11 @@ def run_pipeline(inputs: list[str], settings: P.RunSettings, distributed: bool =
     """The whole job: analyse what changed, then rebuild topics, tables and reports."""
     started = time.time()
     with P.run_lock(settings.out, settings.wait_for_lock):
+        warming = warm_outputs(settings) if not distributed else None
         summary = ingest_and_analyse(inputs, settings, distributed=distributed, progress=progress)
         changed = summary.n_processed > 0
+        if warming is not None:
+            warming.join()
         summary = refresh_outputs(settings, summary, changed)
         summary.seconds = time.time() - started
         with Store(settings.out) as store:
