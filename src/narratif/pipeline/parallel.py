@@ -44,6 +44,19 @@ def _warm(bundle: WorkBundle) -> None:
         logging.getLogger("narratif").warning("worker could not load its models: %s", exc)
 
 
+def _analyse_retrying(bundle: WorkBundle, item, reviews, retries: int):
+    """A document in a worker; transient failures (the only ones raised) are tried again."""
+    import time
+
+    for attempt in range(retries + 1):
+        try:
+            return analyse_shipped(bundle, item, reviews)
+        except Exception:
+            if attempt == retries:
+                raise
+            time.sleep((1, 5)[min(attempt, 1)])
+
+
 def _signature(bundle: WorkBundle) -> str:
     return worker_analyzer(bundle).signature
 
@@ -60,8 +73,8 @@ class LocalWorkers:
         # start every worker now (the pool spawns lazily): they load their models meanwhile
         self._probes = [self._pool.submit(os.getpid) for _ in range(n_workers)]
 
-    def submit(self, item, reviews=()) -> Future:
-        return self._pool.submit(analyse_shipped, self.bundle, item, tuple(reviews))
+    def submit(self, item, reviews=(), *, retries: int = 0) -> Future:
+        return self._pool.submit(_analyse_retrying, self.bundle, item, tuple(reviews), retries)
 
     def signature(self) -> str:
         """The analysis signature of the workers' models (loads nothing in this process)."""
