@@ -102,8 +102,9 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
     checked = precheck(inputs, settings)  # refuses (or waits) at once if another run holds OUT
     if checked.summary is not None:
         return RunResult(summary=checked.summary, out=settings.out)
-    if not dask and settings.workers != 1 and checked.n_todo:
-        from narratif.pipeline import parallel
+    from narratif.pipeline import parallel
+
+    if not dask and parallel.auto_workers(checked.n_todo, workers) > 1:
         from narratif.pipeline.bundle import WorkBundle
 
         # the workers load their models while this process gets going; the run takes them
@@ -116,8 +117,6 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
 
             summary = run_steps(inputs, settings, LocalKit(), progress=progress)
     finally:
-        from narratif.pipeline import parallel
-
         parallel.release()
     return RunResult(summary=summary, out=settings.out)
 

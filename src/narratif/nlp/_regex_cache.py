@@ -1,4 +1,4 @@
-"""Compile spaCy's French tokenizer patterns once per machine, not once per process.
+"""Load spaCy faster: French tokenizer patterns compiled once per machine, registries indexed.
 
 Importing ``spacy.lang.fr`` compiles one regular expression of ~15,000 hyphenated
 exceptions (``TOKEN_MATCH``): about two thirds of the time spaCy takes to load
@@ -104,7 +104,26 @@ def cached_long_patterns():
 def import_french_language() -> None:
     """Import ``spacy.lang.fr`` (what ``spacy.load`` of a French model imports first) with its
     long patterns compiled through the cache; a no-op once imported."""
+    index_entry_points()
     if "spacy.lang.fr" in sys.modules:
         return
     with cached_long_patterns():
         import spacy.lang.fr  # noqa: F401
+
+
+def index_entry_points() -> None:
+    """Give spaCy's registries (``catalogue``) the installed entry points grouped once.
+
+    ``catalogue`` filters every installed entry point again for each registry lookup (165 of
+    them in one ``spacy.load``): a third of a second of CPU in an environment with Prefect,
+    Dask and their plugins. A mapping from group to entry points holds the same entries, and
+    ``catalogue`` reads one as it reads the older ``entry_points()`` dictionary."""
+    import catalogue
+
+    available = catalogue.AVAILABLE_ENTRY_POINTS
+    if isinstance(available, dict) or not hasattr(available, "select"):
+        return
+    grouped: dict[str, list] = {}
+    for entry_point in available:
+        grouped.setdefault(entry_point.group, []).append(entry_point)
+    catalogue.AVAILABLE_ENTRY_POINTS = grouped

@@ -4,10 +4,10 @@ An unchanged rerun (same files, settings, models and verdicts, reports and Parqu
 copies written from the store as it is) is recognised before anything heavy is
 imported: the files are hashed, the store's memoised analysis signature and
 per-document keys are compared, the run is recorded, and neither spaCy nor Prefect
-is started. When there is work, the worker processes are started at once, so they
-load their models while the flow process starts Prefect; and the corpus-level
-stages' imports (topics, reports) and static vectors are warmed in a thread while
-the documents are analysed.
+is started. When there are documents for several workers, the worker processes are
+started at once, so they load their models while the run gets going; and the
+corpus-level stages' imports (topics, reports) are warmed in a thread while the
+documents are analysed.
 """
 
 from __future__ import annotations
@@ -59,11 +59,9 @@ def precheck(inputs: list[str], settings: P.RunSettings) -> Precheck:
     return Precheck(summary, 0)
 
 
-def warm_outputs(settings: P.RunSettings) -> threading.Thread | None:
-    """Import the topic and report stages (and load the static vectors topics embed with) in a
-    thread, while the documents are analysed by worker processes; join before using them."""
-    if settings.workers == 1:
-        return None  # the flow process parses: its own pipeline serves the vectors
+def warm_outputs(settings: P.RunSettings) -> threading.Thread:
+    """Import the topic and report stages in a thread while the documents are analysed (by
+    worker processes, or by this one while it waits on files and DuckDB); join before use."""
 
     def work():
         try:
@@ -73,9 +71,6 @@ def warm_outputs(settings: P.RunSettings) -> threading.Thread | None:
                 import narratif.report.xlsx  # noqa: F401
             if settings.topics:
                 import narratif.topics  # noqa: F401  (BERTopic, UMAP with numba's cache)
-                from narratif.nlp.parse import load_vectors
-
-                load_vectors()  # the topic stage's static vectors (its own backend, the default model)
         except Exception:  # noqa: BLE001 - the stage itself reports any real problem
             pass
 

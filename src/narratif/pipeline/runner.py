@@ -98,26 +98,27 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, kit: Kit, *, 
     planned, warnings = kit.plan(inputs, settings)
     summary.warnings.extend(warnings)
     summary.n_documents = len(planned)
-    local = not distributed and settings.workers != 1
     workers = None
     try:
         with Store(settings.out) as store:
             P.record_run_context(store, settings, summary)
             signature = P.known_signature(settings, store)
-            if signature is None and local:
+            if signature is None and _pool_size(len(planned), settings, distributed) > 1:
                 # ask the workers (they load the models anyway) rather than loading them here too
                 workers = parallel.take(WorkBundle.from_settings(settings),
-                                        parallel.auto_workers(len(planned), settings.workers))
+                                        _pool_size(len(planned), settings, distributed))
                 signature = P.analysis_signature(settings, store, compute=workers.signature)
             signature = signature or P.analysis_signature(settings, store)
             reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
             todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
             P.count_unchanged(store, unchanged, summary)
             bundle = WorkBundle.from_settings(settings, signature)
-            if todo and workers is None and local:
-                workers = parallel.take(bundle, parallel.auto_workers(len(todo), settings.workers))
+            if workers is None and _pool_size(len(todo), settings, distributed) > 1:
+                workers = parallel.take(bundle, _pool_size(len(todo), settings, distributed))
             if workers is not None:
                 workers.bundle = bundle  # workers check their signature against the store's
+                if settings.topics:
+                    _warm_vectors()  # the topic stage's vectors, while the workers parse
             _analyse(store, todo, reviews, summary, settings, kit, bundle, workers, distributed, progress)
             store.checkpoint()
     finally:
@@ -161,6 +162,20 @@ def _analyse(store, todo, reviews, summary, settings, kit, bundle, workers, dist
         bar.update(1)
         fill()
     bar.close()
+
+
+def _pool_size(n_documents: int, settings: P.RunSettings, distributed: bool) -> int:
+    """Worker processes for ``n_documents`` (1: analyse in this process, as for a single new
+    document, which costs less than starting a worker and loading the vectors again)."""
+    return 0 if distributed else parallel.auto_workers(n_documents, settings.workers)
+
+
+def _warm_vectors() -> None:
+    import threading
+
+    from narratif.nlp.parse import load_vectors
+
+    threading.Thread(target=load_vectors, name="narratif-warm-vectors", daemon=True).start()
 
 
 def _size(item: P.InputFile) -> int:
