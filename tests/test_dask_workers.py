@@ -128,6 +128,10 @@ def test_dask_workers_without_the_output_folder_store_what_one_process_stores(sh
             from narratif.pipeline.bundle import worker_state
 
             states = list(client.run(worker_state).values())
+            with pytest.raises(PermissionError):  # the guard is on: the flow's files are out of reach
+                client.run(open, str(codebook))
+            for w in workers:
+                (w / "guard.log").unlink(missing_ok=True)  # that attempt was the check's own
     finally:
         _stop(procs[1:] + procs[:1])
 
@@ -140,7 +144,8 @@ def test_dask_workers_without_the_output_folder_store_what_one_process_stores(sh
         meta = store.table("meta")
     expected = set(meta.loc[meta["key"].str.startswith("signature:"), "value"])
     used = [a for s in states for a in s["analyzers"].values()]
-    assert used, "no worker analysed a document"
+    assert used, ("no worker analysed a document: " + res.stderr[-2000:]
+                  + "".join((w / "worker.log").read_text()[-1500:] for w in workers))
     for state in states:
         for a in state["analyzers"].values():
             assert a["signature"] in expected  # the team's models and codebook, not the shipped ones

@@ -127,9 +127,4 @@ def _prefect_run(inputs: list[str], settings: RunSettings, *, dask: str | None, 
     configure_prefect(settings.out / ".prefect")
     from narratif.pipeline.flow import run_pipeline
 
-    flow = run_pipeline
-    if dask:
-        from prefect_dask import DaskTaskRunner
-
-        flow = run_pipeline.with_options(task_runner=DaskTaskRunner(address=dask))
-    return flow(inputs, settings, distributed=bool(dask), progress=progress)
+    return run_pipeline(inputs, settings, distributed=bool(dask), progress=progress, dask_address=dask)

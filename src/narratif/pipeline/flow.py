@@ -93,10 +93,20 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: 
 
 @flow(name="narratif-run", log_prints=True)
 def run_pipeline(inputs: list[str], settings: P.RunSettings, distributed: bool = False,
-                 progress: bool = False) -> P.RunSummary:
-    """The whole job: analyse what changed, then rebuild topics, tables and reports."""
+                 progress: bool = False, dask_address: str | None = None) -> P.RunSummary:
+    """The whole job: analyse what changed, then rebuild topics, tables and reports.
+
+    ``dask_address``: the scheduler the per-document tasks go to. The task runner is the
+    document sub-flow's own (a sub-flow does not inherit its parent's): given to this flow
+    only, the documents would be analysed in threads of the flow process."""
+    analyse = ingest_and_analyse
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        analyse = ingest_and_analyse.with_options(task_runner=DaskTaskRunner(address=dask_address))
+        distributed = True
     summary = runner.run(inputs, settings, PrefectKit(), distributed=distributed, progress=progress,
-                         analyse=ingest_and_analyse)
+                         analyse=analyse)
     try:
         get_run_logger().info("narratif run: %s", summary.as_row())
     except Exception:
