@@ -107,6 +107,10 @@ def topics(
     codebook = run_codebook(out, codebook)  # the runs' own codebook unless another is given
     with run_lock(out), Store(out) as store:
         result = update_topics(store, models_dir or out / "models", codebook=load_codebook(codebook), refit=refit)
+        if getattr(result, "refitted", False):
+            from narratif.topics.drift import record_fit
+
+            record_fit(store)  # later runs measure drift from this fit
         store.export_parquet(["topics", "segment_topics", "topics_by_attribute"])
     console.print(getattr(result, "message", result))
 

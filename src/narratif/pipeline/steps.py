@@ -434,10 +434,7 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
             return None
 
     if settings.topics and (changed or settings.refit_topics or not store.has_table("topics")):
-        from narratif.topics import update_topics
-
-        summary.topics = stage("topic modelling", lambda: update_topics(
-            store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics))
+        summary.topics = stage("topic modelling", lambda: _update_topics(store, settings, codebook, summary))
     if not changed and outputs_current(store, settings):
         return  # nothing new since the last run: reports and Parquet copies already match the store
     if settings.report:
@@ -448,6 +445,24 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
     stage("Parquet export", lambda: store.export_parquet(_tables_to_export(store, settings, changed)))
     if not summary.errors:
         store.set_meta("outputs", _outputs_key(settings))
+
+
+def _update_topics(store, settings: RunSettings, codebook, summary: RunSummary):
+    """New segments go to the fitted topics; a refit only when asked or when the measured
+    drift calls for one (:mod:`narratif.topics.drift`)."""
+    from narratif.topics import update_topics
+    from narratif.topics.drift import measure_drift, record_fit
+
+    result = update_topics(store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics)
+    if not getattr(result, "refitted", False):
+        drift = measure_drift(store)
+        if drift is None or not drift.refit:
+            return result
+        summary.warnings.append(drift.message)
+        result = update_topics(store, settings.models_dir, codebook=codebook, backend=None, refit=True)
+    if getattr(result, "refitted", False):
+        record_fit(store)
+    return result
 
 
 def _outputs_key(settings: RunSettings) -> str:
