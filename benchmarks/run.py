@@ -225,6 +225,8 @@ def main(argv=None) -> dict:
 
     os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
     files = sorted(CFPP.glob("*.txt"))
+    if len(files) < 4:
+        raise SystemExit(f"CFPP2000 transcripts not found in {CFPP} (set NARRATIF_SHARED)")
     n_incr = 2 if args.quick else 20
     whole = files[:3] if args.quick else files
     work = Path(tempfile.mkdtemp(prefix="narratif-bench-"))
