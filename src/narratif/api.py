@@ -104,7 +104,9 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
         return RunResult(summary=checked.summary, out=settings.out)
     from narratif.pipeline import parallel
 
-    if not dask and parallel.auto_workers(checked.n_todo, workers) > 1:
+    from narratif.pipeline import warm
+
+    if not dask and not warm.available() and parallel.auto_workers(checked.n_todo, workers) > 1:
         from narratif.pipeline.bundle import WorkBundle
 
         # the workers load their models while this process gets going; the run takes them

@@ -166,8 +166,15 @@ def _analyse(store, todo, reviews, summary, settings, kit, bundle, workers, dist
 
 def _pool_size(n_documents: int, settings: P.RunSettings, distributed: bool) -> int:
     """Worker processes for ``n_documents`` (1: analyse in this process, as for a single new
-    document, which costs less than starting a worker and loading the vectors again)."""
-    return 0 if distributed else parallel.auto_workers(n_documents, settings.workers)
+    document, which costs less than starting a worker and loading the vectors again; but
+    the warm workers of a long-lived ``narratif serve`` have their models loaded already)."""
+    from narratif.pipeline import warm
+
+    if distributed:
+        return 0
+    if warm.available() and settings.workers != 1 and n_documents:
+        return max(2, parallel.auto_workers(n_documents, settings.workers))
+    return parallel.auto_workers(n_documents, settings.workers)
 
 
 def _warm_vectors() -> None:

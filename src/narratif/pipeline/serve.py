@@ -76,6 +76,9 @@ def serve_watch(watch: Path, out: Path, *, cron: str | None = None, interval: fl
               "codebook": str(Path(codebook).resolve()) if codebook else None, "topics": topics}
     kwargs = {"cron": cron} if cron else {"interval": interval}
     with contextlib.ExitStack() as stack:
+        from narratif.pipeline.warm import warm_workers
+
+        stack.enter_context(warm_workers())  # models stay loaded between scheduled runs
         if not os.environ.get("PREFECT_API_URL"):
             url = stack.enter_context(local_prefect_server(log=home / "server.log"))
             os.environ["PREFECT_API_URL"] = url
