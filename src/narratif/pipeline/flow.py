@@ -6,8 +6,9 @@ Prefect task of a flow run (``narratif serve``, ``narratif run --dask``, or any 
 lives in the store, not in Prefect's result cache.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Prefect validates flow parameters against these
+# annotations, and a flow run that ``narratif serve`` starts gets this module's flows by value
+# (cloudpickle keeps only the globals a function's body uses), so they must be objects, not names.
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
