@@ -144,7 +144,7 @@ def pdf_figures(quick: bool) -> dict:
         fn = getattr(bench_pdf, "measure", None)
         if fn is None:
             return {"note": "bench_pdf.measure not available"}
-        return fn(quick=quick)
+        return fn(quick=quick, shared=SHARED)
     finally:
         sys.path.pop(0)
 
@@ -214,6 +214,12 @@ def throughput(files: list[Path], work: Path, rounds: int) -> dict:
     return res
 
 
+def _save(path: Path, res: dict) -> None:
+    """Figures so far (a long benchmark that fails late keeps what it measured)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str))
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3 transcripts, no scaling/Dask: a CI smoke test")
@@ -240,12 +246,15 @@ def main(argv=None) -> dict:
         res["incremental"] = incremental(files[:n_incr], files[n_incr], work, meta if meta.is_file() else None)
         res.update({k: res["incremental"][k] for k in ("first_run", "unchanged", "add_one", "unchanged_share",
                                                        "add_one_share")})
+        _save(args.json, res)
         res["throughput"] = throughput(whole, work, max(1, args.rounds))
         res["spacy"] = {"seconds": res["throughput"]["rounds"][0]["spacy"]["seconds"],
                         "words_per_s": res["throughput"]["rounds"][0]["spacy"]["words_per_s"],
                         "default": res["throughput"]["rounds"][0]["spacy"],
                         "same_components": res["throughput"]["same_components"]}
+        _save(args.json, res)
         res["quick_checks"] = quick_checks(work, 1 if args.quick else 3)
+        _save(args.json, res)
         if not (args.quick or args.no_scaling):
             scaling = []
             for share in (0.10, 0.25, 0.50):
@@ -262,8 +271,7 @@ def main(argv=None) -> dict:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     res["load_at_end"] = load_average()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str))
+    _save(args.json, res)
     print_table(res)
     return res
 
