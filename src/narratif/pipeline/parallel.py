@@ -96,14 +96,7 @@ def prestart(bundle: WorkBundle, n_workers: int) -> LocalWorkers:
 
 
 def take(bundle: WorkBundle, n_workers: int) -> LocalWorkers:
-    """The warm workers of a long-lived ``narratif serve`` when there are some, else the
-    prestarted workers when they fit this bundle and size, else new ones."""
-    from narratif.pipeline import warm
-
-    service = warm.connect() if warm.available() else None
-    if service is not None:
-        release()
-        return warm.WarmWorkers(bundle, service)
+    """The prestarted workers when they fit this bundle and size, else new ones."""
     while _PRESTARTED:
         workers = _PRESTARTED.pop()
         if workers.bundle.digest == bundle.digest and workers.n_workers == n_workers:

@@ -105,8 +105,7 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, kit: Kit, *, 
             signature = P.known_signature(settings, store)
             if signature is None and _pool_size(len(planned), settings, distributed) > 1:
                 # ask the workers (they load the models anyway) rather than loading them here too
-                workers = parallel.take(WorkBundle.from_settings(settings),
-                                        _pool_size(len(planned), settings, distributed))
+                workers = _take(WorkBundle.from_settings(settings), _pool_size(len(planned), settings, distributed))
                 signature = P.analysis_signature(settings, store, compute=workers.signature)
             signature = signature or P.analysis_signature(settings, store)
             reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
@@ -114,7 +113,7 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, kit: Kit, *, 
             P.count_unchanged(store, unchanged, summary)
             bundle = WorkBundle.from_settings(settings, signature)
             if workers is None and _pool_size(len(todo), settings, distributed) > 1:
-                workers = parallel.take(bundle, _pool_size(len(todo), settings, distributed))
+                workers = _take(bundle, _pool_size(len(todo), settings, distributed))
             if workers is not None:
                 workers.bundle = bundle  # workers check their signature against the store's
                 if settings.topics:
@@ -175,6 +174,18 @@ def _pool_size(n_documents: int, settings: P.RunSettings, distributed: bool) -> 
     if warm.available() and settings.workers != 1 and n_documents:
         return max(2, parallel.auto_workers(n_documents, settings.workers))
     return parallel.auto_workers(n_documents, settings.workers)
+
+
+def _take(bundle: WorkBundle, n_workers: int):
+    """The warm workers of a long-lived ``narratif serve`` when there are some, else local ones
+    (those started before the run when they fit)."""
+    from narratif.pipeline import warm
+
+    service = warm.connect() if warm.available() else None
+    if service is not None:
+        parallel.release()
+        return warm.WarmWorkers(bundle, service)
+    return parallel.take(bundle, n_workers)
 
 
 def _warm_vectors() -> None:
