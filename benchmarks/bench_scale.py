@@ -50,7 +50,8 @@ def report_draw_seconds(report: Path, timeout: float = 120.0) -> dict:
     probe = report.parent / "_bench_probe.html"
     html = report.read_text(encoding="utf-8")
     script = ("<script>window.addEventListener('load',()=>{"
-              "const n=[...document.querySelectorAll('.js-plotly-plot')].filter(e=>e.querySelector('.main-svg')).length;"
+              "const n=[...document.querySelectorAll('.js-plotly-plot')]"
+              ".filter(e=>e.querySelector('.main-svg')).length;"
               "const all=document.querySelectorAll('.js-plotly-plot').length;"
               "document.title='drawn:'+(performance.now()/1000).toFixed(3)+':'+n+':'+all;});</script>")
     probe.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
@@ -94,7 +95,8 @@ def main(argv=None) -> dict:
                 raise SystemExit(f"no CFPP2000 transcripts in {CFPP} (set NARRATIF_SHARED)")
             load_before = load_average()
             r = narratif_run([corpus], work / f"out{k}")
-            r.update(scale=k, documents=sum(1 for _ in corpus.iterdir()), load_before=load_before, load_after=load_average(),
+            r.update(scale=k, documents=sum(1 for _ in corpus.iterdir()), load_before=load_before,
+                     load_after=load_average(),
                      seconds_per_million_words=r["seconds"] / (r["words"] / 1e6))
             r.update(report_draw_seconds(work / f"out{k}" / "report.html"))
             r.update(store_query_seconds(work / f"out{k}"))
