@@ -71,6 +71,10 @@ def run(
     dask: Optional[str] = typer.Option(None, "--dask", help="Address of a Dask scheduler for analysis."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait if another run holds --out."),
     models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Fitted models (default OUT/models)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Analysis processes (0: one per core, up to 4; "
+                                "1: in the run's own process)."),
+    prefect: bool = typer.Option(False, "--prefect", help="Run as a Prefect flow run even without "
+                                 "PREFECT_API_URL (starts a temporary local server)."),
 ) -> None:
     """Ingest, code and analyse INPUT files; write the store, tables and reports to --out."""
     from narratif.api import ConfigurationError, run as run_api
@@ -79,7 +83,8 @@ def run(
     try:
         result = run_api(inputs, out, meta=meta, codebook=codebook, topics=not no_topics,
                          refit_topics=refit_topics, pseudonymise=pseudonymise, dask=dask, wait=wait,
-                         models_dir=models_dir, progress=sys.stderr.isatty())
+                         models_dir=models_dir, progress=sys.stderr.isatty(), workers=workers,
+                         prefect=prefect)
     except RunLockedError as exc:
         _fail(str(exc), code=3)
     except (ConfigurationError, ValueError) as exc:  # CodebookError, AttributeFileError are ValueErrors
