@@ -130,3 +130,19 @@ def _prefect_run(inputs: list[str], settings: RunSettings, *, dask: str | None, 
     from narratif.pipeline.flow import run_pipeline
 
     return run_pipeline(inputs, settings, distributed=bool(dask), progress=progress, dask_address=dask)
+
+
+def prepare(cache_dir: str | Path | None = None) -> Path:
+    """Fill a cache folder (default: the environment's, :func:`narratif.cachedir.install_dir`)
+    with what every process would otherwise recompute at start-up: the French tokenizer's
+    compiled pattern and the fitted default coder of the shipped codebook."""
+    from narratif import cachedir
+    from narratif.coding import build_coder
+    from narratif.nlp import _regex_cache
+    from narratif.nlp.parse import load_nlp
+
+    folder = Path(cache_dir) if cache_dir is not None else cachedir.install_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _regex_cache.save_french_patterns(folder / "regex")
+    build_coder(nlp=load_nlp(), cache_dir=folder)
+    return folder

@@ -174,6 +174,23 @@ def code(
     out_console.print(table)
 
 
+@app.command()
+def prepare(
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where to write (default: the environment's "
+                                             "cache, <venv>/share/narratif/cache, read by every process)."),
+) -> None:
+    """Compile the French tokenizer's pattern and fit the default coder once, so quick checks start fast.
+
+    Run by the setup step; run it again after an upgrade (a stale cache is only ignored)."""
+    from narratif.api import prepare as prepare_api
+
+    try:
+        written = prepare_api(cache_dir)
+    except (ValueError, OSError) as exc:
+        _fail(f"cannot prepare the cache: {exc}")
+    console.print(f"narratif: cache ready in {written}", markup=False)
+
+
 @app.command("turning-points")
 def turning_points(
     inputs: List[Path] = typer.Argument(..., help="Story or interview files or folders (.txt: one sentence or turn "

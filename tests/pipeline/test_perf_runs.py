@@ -110,7 +110,9 @@ def test_spacy_pattern_cache_rebuilds_the_same_pattern(tmp_path, monkeypatch, sh
     pattern = exc.TOKEN_MATCH.__self__.pattern
     flags = 0  # as spaCy compiles it (the pattern sets its own flags inline)
     reference = _compiler.compile(pattern, flags)
-    with rc.cached_long_patterns():
+    read, write = rc.cache_dirs()
+    assert write == tmp_path / "regex" and read[0] == write
+    with rc.cached_long_patterns(read, write):
         first = _compiler.compile(pattern, flags)  # compiled and saved
         again = _compiler.compile(pattern, flags)  # rebuilt from the cache file
     assert list((tmp_path / "regex").glob("*.json"))
@@ -119,3 +121,22 @@ def test_spacy_pattern_cache_rebuilds_the_same_pattern(tmp_path, monkeypatch, sh
     for compiled in (first, again):
         assert compiled.groups == reference.groups and compiled.flags == reference.flags
         assert [bool(compiled.match(w)) for w in sorted(words)] == [bool(reference.match(w)) for w in sorted(words)]
+
+
+def test_caches_are_written_only_where_a_run_or_a_flag_says(tmp_path, monkeypatch):
+    """Nothing in the home folder: the run's ``models/cache``, else ``$NARRATIF_CACHE_DIR``,
+    else no writing (the environment's cache from setup is only read)."""
+    import sys
+
+    from narratif import cachedir
+    from narratif.nlp import _regex_cache as rc
+
+    monkeypatch.delenv("NARRATIF_CACHE_DIR", raising=False)
+    assert cachedir.write_dir(None) is None
+    assert rc.cache_dirs(None) == ([Path(sys.prefix) / "share" / "narratif" / "cache" / "regex"], None)
+    models = tmp_path / "out" / "models"
+    read, write = rc.cache_dirs(models)
+    assert write == models / "cache" / "regex" and read[0] == write
+    monkeypatch.setenv("NARRATIF_CACHE_DIR", str(tmp_path / "c"))
+    assert cachedir.write_dir(models) == tmp_path / "c"
+    assert all(not str(d).startswith(str(Path.home() / ".cache")) for d in cachedir.read_dirs(models))

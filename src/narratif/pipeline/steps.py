@@ -115,7 +115,7 @@ class Analyzer:
         from narratif.nlp.parse import load_nlp, model_signature
         from narratif.turning_points.adapt import team_model
 
-        self.nlp = load_nlp(settings.model)
+        self.nlp = load_nlp(settings.model, models_dir=settings.models_dir)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
         self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
