@@ -140,3 +140,20 @@ def test_caches_are_written_only_where_a_run_or_a_flag_says(tmp_path, monkeypatc
     monkeypatch.setenv("NARRATIF_CACHE_DIR", str(tmp_path / "c"))
     assert cachedir.write_dir(models) == tmp_path / "c"
     assert all(not str(d).startswith(str(Path.home() / ".cache")) for d in cachedir.read_dirs(models))
+
+
+def test_prepare_fills_a_cache_that_a_quick_check_reads_without_writing(tmp_path):
+    """``narratif prepare`` writes the tokenizer pattern and the fitted default coder; a later
+    ``narratif code`` in a fresh process reads them and writes nothing (nothing refitted)."""
+    cache = tmp_path / "cache"
+    res = _run(["prepare", "--cache-dir", str(cache)])
+    assert res.returncode == 0, res.stderr[-3000:]
+    files = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    assert {p.parent.name for p in files} == {"regex", "coding"}
+    env = {**os.environ, "NARRATIF_CACHE_DIR": str(cache)}
+    res = subprocess.run([sys.executable, "-m", "narratif.cli", "code",
+                          "Les habitants ont participé au chantier avec la mairie."],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "habitants" in res.stdout
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == files
