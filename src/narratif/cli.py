@@ -71,6 +71,10 @@ def run(
     dask: Optional[str] = typer.Option(None, "--dask", help="Address of a Dask scheduler for analysis."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait if another run holds --out."),
     models_dir: Optional[Path] = typer.Option(None, "--models-dir", help="Fitted models (default OUT/models)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Analysis processes (0: one per core, up to 4; "
+                                "1: in the run's own process)."),
+    prefect: bool = typer.Option(False, "--prefect", help="Run as a Prefect flow run even without "
+                                 "PREFECT_API_URL (starts a temporary local server)."),
 ) -> None:
     """Ingest, code and analyse INPUT files; write the store, tables and reports to --out."""
     from narratif.api import ConfigurationError, run as run_api
@@ -79,7 +83,8 @@ def run(
     try:
         result = run_api(inputs, out, meta=meta, codebook=codebook, topics=not no_topics,
                          refit_topics=refit_topics, pseudonymise=pseudonymise, dask=dask, wait=wait,
-                         models_dir=models_dir, progress=sys.stderr.isatty())
+                         models_dir=models_dir, progress=sys.stderr.isatty(), workers=workers,
+                         prefect=prefect)
     except RunLockedError as exc:
         _fail(str(exc), code=3)
     except (ConfigurationError, ValueError) as exc:  # CodebookError, AttributeFileError are ValueErrors
@@ -167,6 +172,23 @@ def code(
     for row in df.itertuples():
         table.add_row(str(row.seg_id), Text(str(row.code)), f"{row.score:.2f}", Text(str(row.evidence or "")))
     out_console.print(table)
+
+
+@app.command()
+def prepare(
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Where to write (default: the environment's "
+                                             "cache, <venv>/share/narratif/cache, read by every process)."),
+) -> None:
+    """Compile the French tokenizer's pattern and fit the default coder once, so quick checks start fast.
+
+    Run by the setup step; run it again after an upgrade (a stale cache is only ignored)."""
+    from narratif.api import prepare as prepare_api
+
+    try:
+        written = prepare_api(cache_dir)
+    except (ValueError, OSError) as exc:
+        _fail(f"cannot prepare the cache: {exc}")
+    console.print(f"narratif: cache ready in {written}", markup=False)
 
 
 @app.command("turning-points")

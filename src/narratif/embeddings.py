@@ -153,18 +153,18 @@ def select_backend(spec: str | EmbeddingBackend | None, nlp=None) -> EmbeddingBa
     if isinstance(spec, EmbeddingBackend):
         return spec
     if spec in (None, "spacy", "spacy-vectors"):
-        if nlp is None:
-            from narratif.nlp.parse import load_nlp
+        if nlp is None:  # static vectors need the tokenizer and the vectors table only
+            from narratif.nlp.parse import load_vectors
 
-            nlp = load_nlp()
+            nlp = load_vectors()
         return SpacyVectors(nlp)
     if spec in ("lsa", "tfidf-svd"):
         return LsaVectors()
     if spec in ("sif", "sif-vectors"):
-        if nlp is None:
-            from narratif.nlp.parse import load_nlp
+        if nlp is None:  # static vectors need the tokenizer and the vectors table only
+            from narratif.nlp.parse import load_vectors
 
-            nlp = load_nlp()
+            nlp = load_vectors()
         return SifVectors(nlp)
     raise ValueError(f"unknown embedding backend {spec!r} (available: 'spacy', 'sif', 'lsa')")
 

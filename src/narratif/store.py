@@ -101,6 +101,7 @@ class Store:
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / DB_NAME
         self.read_only = read_only
+        self.written: set[str] = set()  # tables this connection changed (Parquet copies follow them)
         if not read_only:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -196,6 +197,7 @@ class Store:
             names = ", ".join(f'"{c}"' for c in row)
             con.execute(f"INSERT INTO documents ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
             self._insert_records("segments", doc.segments)
+            self.written.update(("documents", *PER_DOCUMENT_TABLES))
             if analysis is not None:
                 self._insert_records("sentences", analysis.sentences)
                 self._insert_records("codings", analysis.codings)
@@ -230,6 +232,7 @@ class Store:
                 con.execute('DELETE FROM turning_point_reviews WHERE doc_id = ? AND start = ? AND "end" = ?',
                             [r.doc_id, r.start, r.end])
             self._insert_records("turning_point_reviews", reviews)
+        self.written.add("turning_point_reviews")
 
     def reviews(self) -> list[TurningPointReview]:
         """Every recorded verdict (none on a store from before reviews)."""
@@ -354,6 +357,7 @@ class Store:
         if not _IDENT_RE.match(name) or name in PER_DOCUMENT_TABLES or name in _RECORD_TYPES \
                 or name in ("documents", "runs") or name in _VALIDATION_DDL:
             raise ValueError(f"{name!r} is not a derived table name")
+        self.written.add(name)
         with self._transaction() as con:
             con.register("_df", df)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _df")
@@ -370,6 +374,7 @@ class Store:
         self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     def record_run(self, **row: Any) -> None:
+        self.written.add("runs")
         names = ", ".join(row)
         self.con.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
 

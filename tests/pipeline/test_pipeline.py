@@ -102,7 +102,8 @@ def test_transient_error_is_retried_and_a_failing_analysis_is_quarantined(small_
 
     monkeypatch.setitem(base._READERS, ".txt", flaky)
     monkeypatch.setattr(pipeline.Analyzer, "analyse", crashing)
-    res = narratif.run([small_corpus], out=tmp_path / "out", topics=False, report=False)
+    # workers=1: the patches above live in this process (worker processes retry the same way)
+    res = narratif.run([small_corpus], out=tmp_path / "out", topics=False, report=False, workers=1)
     docs = res.documents.set_index(res.documents["path"].str.rsplit("/", n=1).str[-1])
     assert calls["n"] == 1
     assert docs.loc["2021_nouvelleCollegue.txt", "status"] == "ok"

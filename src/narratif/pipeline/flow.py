@@ -1,26 +1,24 @@
 """The narratif run as Prefect flows: ingest+analyse per document, then refresh outputs.
 
-Incrementality lives in the store (content hash + analysis key per document), not
-in Prefect's result cache: a rerun only submits documents whose content, case
-attributes, codebook, models or pipeline version changed, and each finished
-document is committed at once, so a killed run loses at most the documents in
-flight.
+The orchestration itself is :mod:`narratif.pipeline.runner`'s; here each step becomes a
+Prefect task of a flow run (``narratif serve``, ``narratif run --dask``, or any run while
+``PREFECT_API_URL`` names a server to report to, or with ``--prefect``). Incrementality
+lives in the store, not in Prefect's result cache.
 """
 
-from __future__ import annotations
-
-import time
+# No ``from __future__ import annotations`` here: Prefect validates flow parameters against these
+# annotations, and a flow run that ``narratif serve`` starts gets this module's flows by value
+# (cloudpickle keeps only the globals a function's body uses), so they must be objects, not names.
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from narratif.outdir import record_codebook, record_models_dir
+from narratif.pipeline import parallel, runner
 from narratif.pipeline import steps as P
-from narratif.turning_points.review import ReviewIndex
+from narratif.pipeline.bundle import WorkBundle, analyse_shipped
 from narratif.store import Store
-from narratif.turning_points.adapt import refresh_team_typing
 
 
 @task(name="plan-inputs", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -31,8 +29,23 @@ def plan_inputs(inputs: list[str], meta: str | None):
 @task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
       task_run_name="analyse {item.shown}")
 def analyse_document(item: P.InputFile, settings: P.RunSettings, reviews: list | None = None):
-    """Ingest + analyse one file (bad content is quarantined inside, never raised)."""
+    """Ingest + analyse one file in this process (bad content is quarantined inside, never raised)."""
     return P.process_file(item, P.get_analyzer(settings), reviews or ())
+
+
+@task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
+      task_run_name="analyse {shipped.item.shown}")
+def analyse_in_worker(shipped, bundle: WorkBundle, reviews: list | None = None):
+    """Ingest + analyse one file on a worker that has nothing but what it is sent: the bundle
+    (settings, codebook, team models) and the file's bytes."""
+    return analyse_shipped(bundle, shipped, reviews or ())
+
+
+@task(name="analyse-document", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5],
+      task_run_name="analyse {item.shown}")
+def analyse_in_pool(item: P.InputFile, workers: parallel.LocalWorkers, reviews: list | None = None):
+    """Ingest + analyse one file in a local worker process (the flow thread waits for it)."""
+    return workers.submit(item, reviews or ()).result()
 
 
 @task(name="refresh-outputs", cache_policy=NO_CACHE)
@@ -42,100 +55,61 @@ def refresh_outputs(settings: P.RunSettings, summary: P.RunSummary, changed: boo
     return summary
 
 
+class PrefectKit(runner.Kit):
+    """Each step a Prefect task of the current flow run."""
+
+    def plan(self, inputs, settings):
+        return plan_inputs(inputs, str(settings.meta) if settings.meta else None)
+
+    def analyse_here(self, item, settings, reviews):
+        return analyse_document(item, settings, reviews, return_state=True)
+
+    def submit_local(self, item, workers, reviews):
+        return analyse_in_pool.submit(item, workers, reviews)
+
+    def submit_remote(self, shipped, bundle, reviews):
+        return analyse_in_worker.submit(shipped, bundle, reviews)
+
+    def as_completed(self, futures):
+        return as_completed(futures)
+
+    def refresh(self, settings, summary, changed):
+        return refresh_outputs(settings, summary, changed)
+
+    def run_id(self) -> str:
+        try:
+            from prefect.runtime import flow_run
+
+            return str(flow_run.id)
+        except Exception:
+            return super().run_id()
+
+
 @flow(name="narratif-ingest-analyse", log_prints=True)
 def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, distributed: bool = False,
                        progress: bool = False) -> P.RunSummary:
     """Analyse every new or changed document and commit each as soon as it is done."""
-    summary = P.RunSummary(out=settings.out)
-    planned, warnings = plan_inputs(inputs, str(settings.meta) if settings.meta else None)
-    summary.warnings.extend(warnings)
-    summary.n_documents = len(planned)
-    with Store(settings.out) as store:
-        # what `narratif review` adapts turning-point typing with: where runs read models, how they parse
-        record_models_dir(store, settings.models_dir)  # relative to OUT: a copied OUT keeps its own models
-        record_codebook(store, settings.codebook)  # later commands on OUT code with the same codebook
-        store.set_meta("spacy_model", settings.model)
-        note = refresh_team_typing(store, settings.models_dir)  # after an upgrade: the team's typing again
-        if note:
-            summary.warnings.append(note)
-        signature = P.analysis_signature(settings, store)  # loads the models only if it must
-        reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
-        todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
-        P.count_unchanged(store, unchanged, summary)
-        bar = _progress(len(todo), progress)
-        if distributed:
-            futures = {analyse_document.submit(item, settings, reviews.for_document(item.doc_id, item.shown)):
-                       (item, key) for item, key in todo}
-            for fut in as_completed(list(futures)):
-                item, key = futures[fut]
-                _commit(store, item, key, fut, summary)
-                bar.update(1)
-        else:
-            for item, key in todo:
-                verdicts = reviews.for_document(item.doc_id, item.shown)
-                state = analyse_document(item, settings, verdicts, return_state=True)
-                _commit(store, item, key, state, summary)
-                bar.update(1)
-        bar.close()
-        store.checkpoint()
-    return summary
-
-
-def _commit(store, item, key, state_or_future, summary):
-    try:
-        doc, analysis = state_or_future.result()
-    except Exception as exc:  # the task failed after its retries: quarantine, go on
-        doc, analysis = P.quarantined(item, f"analysis failed: {type(exc).__name__}: {str(exc)[:300]}"), None
-    P.store_result(store, item, doc, analysis, key, summary)
-
-
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="doc", desc="analyse", disable=not enabled or total == 0, leave=False)
+    return runner.ingest_and_analyse(inputs, settings, PrefectKit(), distributed=distributed, progress=progress)
 
 
 @flow(name="narratif-run", log_prints=True)
 def run_pipeline(inputs: list[str], settings: P.RunSettings, distributed: bool = False,
-                 progress: bool = False) -> P.RunSummary:
-    """The whole job: analyse what changed, then rebuild topics, tables and reports."""
-    started = time.time()
-    with P.run_lock(settings.out, settings.wait_for_lock):
-        summary = ingest_and_analyse(inputs, settings, distributed=distributed, progress=progress)
-        changed = summary.n_processed > 0
-        summary = refresh_outputs(settings, summary, changed)
-        summary.seconds = time.time() - started
-        with Store(settings.out) as store:
-            store.record_run(run_id=_run_id(), started_at=_ts(started), finished_at=_ts(time.time()),
-                             inputs="\n".join(map(str, inputs)), settings=_json(settings.to_dict()),
-                             summary=_json({"quarantined": summary.quarantined, "warnings": summary.warnings,
-                                           "errors": summary.errors}),
-                             **summary.as_row())
+                 progress: bool = False, dask_address: str | None = None) -> P.RunSummary:
+    """The whole job: analyse what changed, then rebuild topics, tables and reports.
+
+    ``dask_address``: the scheduler the per-document tasks go to. The task runner is the
+    document sub-flow's own (a sub-flow does not inherit its parent's): given to this flow
+    only, the documents would be analysed in threads of the flow process."""
+    analyse = ingest_and_analyse
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        analyse = ingest_and_analyse.with_options(task_runner=DaskTaskRunner(address=dask_address))
+        distributed = True
+    summary = runner.run(inputs, settings, PrefectKit(), distributed=distributed, progress=progress,
+                         analyse=analyse)
     try:
         get_run_logger().info("narratif run: %s", summary.as_row())
     except Exception:
         pass
     return summary
-
-
-def _run_id() -> str:
-    try:
-        from prefect.runtime import flow_run
-
-        return str(flow_run.id)
-    except Exception:
-        import uuid
-
-        return uuid.uuid4().hex
-
-
-def _ts(t: float):
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)
-
-
-def _json(obj) -> str:
-    import json
-
-    return json.dumps(obj, ensure_ascii=False, default=str)

@@ -125,7 +125,10 @@ def serve_watch(watch: Path, out: Path, *, cron: str | None = None, interval: fl
                 os.environ["PREFECT_API_URL"] = server.start()
                 print(f"narratif: local Prefect server at {server.url.removesuffix('/api')} (log: {server.log})",
                       flush=True)
-            return _serve(params, name=name, cron=cron, interval=interval, server=server)
+            from narratif.pipeline.warm import warm_workers
+
+            with warm_workers():  # analysis processes keep their models loaded between scheduled runs
+                return _serve(params, name=name, cron=cron, interval=interval, server=server)
     except (KeyboardInterrupt, Stopped):
         print("narratif: stopped before serving", flush=True)
         return 0

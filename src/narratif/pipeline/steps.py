@@ -43,6 +43,7 @@ class RunSettings:
     batch_size: int = 64
     report: bool = True
     wait_for_lock: float = 0.0
+    workers: int = 0  # analysis processes: 0 = one per core (up to 4), 1 = in the flow process
 
     def __post_init__(self):
         self.out = Path(self.out)
@@ -114,7 +115,7 @@ class Analyzer:
         from narratif.nlp.parse import load_nlp, model_signature
         from narratif.turning_points.adapt import team_model
 
-        self.nlp = load_nlp(settings.model)
+        self.nlp = load_nlp(settings.model, models_dir=settings.models_dir)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
         self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
@@ -177,16 +178,21 @@ def analysis_key(signature: str, item: InputFile, reviews: str = "") -> str:
 
 
 def quick_signature_key(settings: RunSettings) -> str:
-    """A cheap key over everything the analysis signature depends on (no model loaded).
+    """A cheap key over everything the analysis signature depends on (no model loaded, no
+    spaCy imported).
 
     Installed versions (narratif pipeline, spaCy, the model package), the codebook's
-    bytes, a team classifier's manifest and the turning-point weights: if none
-    changed, the stored signature still holds and an unchanged rerun never loads spaCy.
+    bytes, the files of the team's models (coding classifier, adapted turning-point
+    typing), the turning-point detector's sources and shipped weights: if none changed,
+    the stored signature still holds and an unchanged rerun never loads spaCy. It is
+    stricter than the signature (any byte of those files counts), never looser; and a
+    team typing file the flow would adapt again never matches a memo, since the flow
+    replaces or sets it aside before recording one.
     """
     from importlib.metadata import PackageNotFoundError, version
 
+    import narratif.turning_points
     from narratif.codebook import default_codebook_path
-    from narratif.turning_points.adapt import team_model_digest
 
     def pkg(name: str) -> str:
         try:
@@ -197,23 +203,37 @@ def quick_signature_key(settings: RunSettings) -> str:
     def digest(path: Path | None) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else "none"
 
+    def tree(folder: Path | None, pattern: str = "*") -> dict[str, str]:
+        if folder is None or not folder.is_dir():
+            return {}
+        return {p.relative_to(folder).as_posix(): digest(p) for p in sorted(folder.rglob(pattern)) if p.is_file()}
+
+    data = Path(narratif.__file__).parent / "data"
+    detector = Path(narratif.turning_points.__file__).parent
     codebook = settings.codebook or default_codebook_path()
-    manifest = settings.models_dir / "coding" / "manifest.json" if settings.models_dir else None
+    models = settings.models_dir
     blob = json.dumps({"pipeline": PIPELINE_VERSION, "spacy": pkg("spacy"), "model": settings.model,
                        "model_version": pkg(settings.model.replace("_", "-")), "codebook": digest(codebook),
-                       "team_model": digest(manifest), "turning_points": _tp_signature(team_model_digest(settings.models_dir)),
+                       "coding": tree(models / "coding" if models else None),
+                       "team_typing": tree(models / "turning_points" if models else None),
+                       "detector": tree(detector, "*.py"), "weights": tree(data, "tp_*"),
                        "embeddings": settings.embedding_backend}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def analysis_signature(settings: RunSettings, store) -> str:
-    """The analysis signature, from the store's memo when nothing it depends on changed."""
-    quick = quick_signature_key(settings)
-    known = store.get_meta(f"signature:{quick}")
+def known_signature(settings: RunSettings, store) -> str | None:
+    """The analysis signature from the store's memo, when nothing it depends on changed."""
+    return store.get_meta(f"signature:{quick_signature_key(settings)}")
+
+
+def analysis_signature(settings: RunSettings, store, compute=None) -> str:
+    """The analysis signature, from the store's memo when nothing it depends on changed;
+    else from ``compute()`` (e.g. asked of worker processes) or this process's analyser."""
+    known = known_signature(settings, store)
     if known is not None:
         return known
-    signature = get_analyzer(settings).signature
-    store.set_meta(f"signature:{quick}", signature)
+    signature = compute() if compute is not None else get_analyzer(settings).signature
+    store.set_meta(f"signature:{quick_signature_key(settings)}", signature)
     return signature
 
 
@@ -323,6 +343,22 @@ def get_analyzer(settings: RunSettings) -> Analyzer:
     return _ANALYZERS[key]
 
 
+def record_run_context(store, settings: RunSettings, summary: RunSummary, *, refresh_typing: bool = True) -> None:
+    """What later commands on OUT read: where runs read models (relative to OUT, so a copied OUT
+    keeps its own), the codebook and the spaCy model; after an upgrade, the team's typing again."""
+    from narratif.outdir import record_codebook, record_models_dir
+
+    record_models_dir(store, settings.models_dir)
+    record_codebook(store, settings.codebook)  # later commands on OUT code with the same codebook
+    store.set_meta("spacy_model", settings.model)
+    if refresh_typing:
+        from narratif.turning_points.adapt import refresh_team_typing
+
+        note = refresh_team_typing(store, settings.models_dir)
+        if note:
+            summary.warnings.append(note)
+
+
 def select_work(planned: list[InputFile], signature: str, stored: dict[str, tuple[str, str, str]],
                 reviews: ReviewIndex | None = None) -> tuple[list[tuple[InputFile, str]], list[InputFile]]:
     """Split planned files into (to process with their analysis key, unchanged); a
@@ -399,22 +435,46 @@ def refresh_outputs(store, settings: RunSettings, summary: RunSummary, *, change
             return None
 
     if settings.topics and (changed or settings.refit_topics or not store.has_table("topics")):
-        from narratif.topics import update_topics
-
-        summary.topics = stage("topic modelling", lambda: update_topics(
-            store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics))
-    outputs_key = json.dumps({"pseudonymise": settings.pseudonymise, "report": settings.report,
-                              "topics": settings.topics, "codebook": str(settings.codebook)}, sort_keys=True)
-    up_to_date = (not changed and not settings.refit_topics and store.get_meta("outputs") == outputs_key
-                  and (settings.out / "tables").is_dir()
-                  and (not settings.report or (settings.out / "report.html").exists()))
-    if up_to_date:
+        summary.topics = stage("topic modelling", lambda: _update_topics(store, settings, codebook, summary))
+    if not changed and outputs_current(store, settings):
         return  # nothing new since the last run: reports and Parquet copies already match the store
     if settings.report:
         from narratif.report import write_reports
 
         stage("reporting", lambda: write_reports(store, settings.out, codebook=codebook,
                                                  pseudonymise=settings.pseudonymise))
-    stage("Parquet export", store.export_parquet)
+    stage("Parquet export", lambda: store.export_parquet(_tables_to_export(store, settings, changed)))
     if not summary.errors:
-        store.set_meta("outputs", outputs_key)
+        store.set_meta("outputs", _outputs_key(settings))
+
+
+def _update_topics(store, settings: RunSettings, codebook, summary: RunSummary):
+    """New segments go to the fitted topics; a refit only when asked or when the measured
+    drift calls for one (:mod:`narratif.topics.drift`, inside :func:`update_topics`)."""
+    from narratif.topics import update_topics
+
+    return update_topics(store, settings.models_dir, codebook=codebook, backend=None, refit=settings.refit_topics)
+
+
+def _outputs_key(settings: RunSettings) -> str:
+    return json.dumps({"pseudonymise": settings.pseudonymise, "report": settings.report,
+                       "topics": settings.topics, "codebook": str(settings.codebook)}, sort_keys=True)
+
+
+def outputs_current(store, settings: RunSettings) -> bool:
+    """The reports and Parquet copies were written from the store as it is, with these settings."""
+    return (not settings.refit_topics and store.get_meta("outputs") == _outputs_key(settings)
+            and (settings.out / "tables").is_dir()
+            and (not settings.topics or store.has_table("topics"))
+            and (not settings.report or (settings.out / "report.html").exists()))
+
+
+def _tables_to_export(store, settings: RunSettings, changed: bool) -> list[str] | None:
+    """Parquet copies are rewritten for what changed: every table after new documents, else the
+    tables this refresh rewrote and any copy that is missing (None: every table)."""
+    from narratif.store import TABLES_DIR
+
+    if changed or store.get_meta("outputs") != _outputs_key(settings):
+        return None
+    tables = [t for t in store.tables() if t != "meta"]
+    return [t for t in tables if t in store.written or not (settings.out / TABLES_DIR / f"{t}.parquet").is_file()]
