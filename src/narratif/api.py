@@ -110,7 +110,8 @@ def run(inputs: Iterable[str | Path] | str | Path, out: str | Path, *, meta=None
         from narratif.pipeline.bundle import WorkBundle
 
         # the workers load their models while this process gets going; the run takes them
-        parallel.prestart(WorkBundle.from_settings(settings), parallel.auto_workers(checked.n_todo, workers))
+        n = parallel.auto_workers(checked.n_todo, workers)
+        parallel.prestart(WorkBundle.from_settings(settings, local=True), n)
     try:
         if dask or prefect or os.environ.get("PREFECT_API_URL"):
             summary = _prefect_run(inputs, settings, dask=dask, progress=progress)

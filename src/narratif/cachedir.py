@@ -32,5 +32,9 @@ def write_dir(models_dir: Path | None = None) -> Path | None:
 
 def read_dirs(models_dir: Path | None = None) -> list[Path]:
     """Where a cached item is looked for, first hit wins: the write folder, then the environment's."""
-    dirs = [d for d in (write_dir(models_dir), install_dir()) if d is not None]
-    return list(dict.fromkeys(dirs))
+    return lookup(write_dir(models_dir))
+
+
+def lookup(write: Path | None) -> list[Path]:
+    """The folders read for a cache written in ``write``: that folder, then the environment's."""
+    return list(dict.fromkeys(d for d in (write, install_dir()) if d is not None))

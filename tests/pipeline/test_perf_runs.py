@@ -45,10 +45,15 @@ def one_process(corpus, tmp_path_factory) -> Path:
 
 def test_worker_processes_store_what_one_process_stores(corpus, one_process, tmp_path):
     out = tmp_path / "out"
-    res = _run(["run", str(corpus), "--out", str(out), "--no-topics", "--workers", "2"])
+    env = {k: v for k, v in os.environ.items() if k != "NARRATIF_CACHE_DIR"}
+    res = subprocess.run(NARRATIF + ["run", str(corpus), "--out", str(out), "--no-topics", "--workers", "2"],
+                         capture_output=True, text=True, env=env, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "4 analysed" in res.stderr
     assert_same_store(one_process, out)
+    # the workers, on this machine, kept their start-up caches in OUT (the next run reads them)
+    assert list((out / "models" / "cache" / "regex").glob("*.json"))
+    assert list((out / "models" / "cache" / "coding").glob("*.joblib"))
 
 
 _PROBE = """
@@ -134,11 +139,16 @@ def test_caches_are_written_only_where_a_run_or_a_flag_says(tmp_path, monkeypatc
     monkeypatch.delenv("NARRATIF_CACHE_DIR", raising=False)
     assert cachedir.write_dir(None) is None
     assert rc.cache_dirs(None) == ([Path(sys.prefix) / "share" / "narratif" / "cache" / "regex"], None)
-    models = tmp_path / "out" / "models"
-    read, write = rc.cache_dirs(models)
-    assert write == models / "cache" / "regex" and read[0] == write
+    from narratif.pipeline.steps import RunSettings
+
+    settings = RunSettings(out=tmp_path / "out")
+    assert settings.cache_dir == tmp_path / "out" / "models" / "cache"
+    read, write = rc.cache_dirs(settings.cache_dir)
+    assert write == settings.cache_dir / "regex" and read[0] == write
     monkeypatch.setenv("NARRATIF_CACHE_DIR", str(tmp_path / "c"))
+    models = settings.models_dir
     assert cachedir.write_dir(models) == tmp_path / "c"
+    assert RunSettings(out=tmp_path / "out").cache_dir == tmp_path / "c"
     assert all(not str(d).startswith(str(Path.home() / ".cache")) for d in cachedir.read_dirs(models))
 
 

@@ -423,7 +423,7 @@ def build_coder(codebook: Codebook | None = None, *, nlp: Language, backend: Emb
     backend = select_backend(backend, nlp)
     coder = SegmentCoder(codebook, nlp=nlp, backend=backend, **settings_params(settings or CoderSettings())).resolve()
     cache = persist.default_cache_dir(models_dir) if cache_dir is True else (cache_dir or None)
-    read = cachedir.read_dirs(models_dir) if cache_dir is True else ([cache] if cache else [])
+    read = cachedir.lookup(cache)
     models, manifest, reason = clf.load_models(models_dir, codebook=codebook, backend_name=backend.name,
                                                inputs=coder.classifier_inputs())
     if reason:

@@ -26,12 +26,13 @@ from pathlib import Path
 MIN_PATTERN_LENGTH = 5_000
 
 
-def cache_dirs(models_dir: Path | None = None) -> tuple[list[Path], Path | None]:
-    """(folders read, first hit wins; folder written or None): :mod:`narratif.cachedir`, under ``regex/``."""
+def cache_dirs(cache_dir: Path | None = None) -> tuple[list[Path], Path | None]:
+    """(folders read, first hit wins; folder written or None) for a cache folder given by the run
+    (else ``$NARRATIF_CACHE_DIR`` or none: :mod:`narratif.cachedir`), under ``regex/``."""
     from narratif import cachedir
 
-    write = cachedir.write_dir(models_dir)
-    return [d / "regex" for d in cachedir.read_dirs(models_dir)], (write / "regex" if write else None)
+    write = cache_dir if cache_dir is not None else cachedir.write_dir(None)
+    return [d / "regex" for d in cachedir.lookup(write)], (write / "regex" if write else None)
 
 
 def _key(pattern: str, flags: int) -> str:
@@ -102,13 +103,13 @@ def cached_long_patterns(read: list[Path], write: Path | None):
         _compiler.compile = original
 
 
-def import_french_language(models_dir: Path | None = None) -> None:
+def import_french_language(cache_dir: Path | None = None) -> None:
     """Import ``spacy.lang.fr`` (what ``spacy.load`` of a French model imports first) with its
     long patterns compiled through the cache (:func:`cache_dirs`); a no-op once imported."""
     index_entry_points()
     if "spacy.lang.fr" in sys.modules:
         return
-    with cached_long_patterns(*cache_dirs(models_dir)):
+    with cached_long_patterns(*cache_dirs(cache_dir)):
         import spacy.lang.fr  # noqa: F401
 
 

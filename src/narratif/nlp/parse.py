@@ -37,22 +37,22 @@ _PIPELINES: dict[tuple[str, tuple[str, ...]], Language] = {}
 
 
 def load_nlp(model: str = DEFAULT_MODEL, disable: tuple[str, ...] = DEFAULT_DISABLE, *,
-             models_dir: Path | None = None) -> Language:
+             cache_dir: Path | None = None) -> Language:
     """Load (once per process) the installed spaCy model; never downloads.
 
     One cache key however the arguments are spelled: ``load_nlp()`` and
-    ``load_nlp(DEFAULT_MODEL)`` used to load the model twice in one run. ``models_dir``: the
-    run's models folder, whose ``cache/`` may keep the tokenizer's compiled pattern."""
+    ``load_nlp(DEFAULT_MODEL)`` used to load the model twice in one run. ``cache_dir``: the
+    run's cache folder (``OUT/models/cache``), which keeps the tokenizer's compiled pattern."""
     key = (model, tuple(disable))
     if key not in _PIPELINES:
-        _PIPELINES[key] = _load_nlp(model, key[1], models_dir)
+        _PIPELINES[key] = _load_nlp(model, key[1], cache_dir)
     return _PIPELINES[key]
 
 
-def _spacy_load(model: str, models_dir: Path | None = None, **kwargs) -> Language:
+def _spacy_load(model: str, cache_dir: Path | None = None, **kwargs) -> Language:
     from narratif.nlp._regex_cache import import_french_language
 
-    import_french_language(models_dir)  # the tokenizer's exception pattern: compiled once, then read
+    import_french_language(cache_dir)  # the tokenizer's exception pattern: compiled once, then read
     try:
         return spacy.load(model, **kwargs)
     except OSError as exc:  # model package missing
@@ -62,8 +62,8 @@ def _spacy_load(model: str, models_dir: Path | None = None, **kwargs) -> Languag
         ) from exc
 
 
-def _load_nlp(model: str, disable: tuple[str, ...], models_dir: Path | None) -> Language:
-    nlp = _spacy_load(model, models_dir, disable=list(disable))
+def _load_nlp(model: str, disable: tuple[str, ...], cache_dir: Path | None) -> Language:
+    nlp = _spacy_load(model, cache_dir, disable=list(disable))
     if "parser" in nlp.pipe_names and "narratif_spoken_numbers" not in nlp.pipe_names:
         nlp.add_pipe("narratif_spoken_numbers", before="parser")
     if "parser" in nlp.pipe_names and "narratif_turning_points" not in nlp.pipe_names:

@@ -42,10 +42,14 @@ class WorkBundle:
     codebook: bytes | None = None  # None: the shipped default codebook
     models: dict[str, bytes] = field(default_factory=dict)  # path under the models dir -> bytes
     signature: str | None = None  # the analysis signature the store expects
+    #: this machine's start-up caches (OUT/models/cache) for workers on it; None on other machines
+    cache_dir: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: RunSettings, signature: str | None = None) -> "WorkBundle":
-        """Read everything a worker needs from the flow's settings (codebook and models dir)."""
+    def from_settings(cls, settings: RunSettings, signature: str | None = None, *,
+                      local: bool = False) -> "WorkBundle":
+        """Read everything a worker needs from the flow's settings (codebook and models dir);
+        ``local``: the workers run on this machine and share the run's start-up caches."""
         codebook = settings.codebook
         models: dict[str, bytes] = {}
         root = settings.models_dir
@@ -57,7 +61,8 @@ class WorkBundle:
                 models[path.relative_to(root).as_posix()] = path.read_bytes()
         return cls(settings={k: getattr(settings, k) for k in _SETTINGS},
                    codebook_name=codebook.name if codebook else None,
-                   codebook=codebook.read_bytes() if codebook else None, models=models, signature=signature)
+                   codebook=codebook.read_bytes() if codebook else None, models=models, signature=signature,
+                   cache_dir=str(settings.cache_dir) if local and settings.cache_dir else None)
 
     @property
     def digest(self) -> str:
@@ -86,7 +91,7 @@ class WorkBundle:
             codebook = root / Path(self.codebook_name or "codebook.yaml").name
             codebook.write_bytes(self.codebook)
         return RunSettings(out=root / "out", codebook=codebook, models_dir=models_dir, topics=False,
-                           report=False, **self.settings)
+                           report=False, cache_dir=self.cache_dir, **self.settings)
 
 
 #: This process's analysers, by bundle digest (a worker keeps its models between documents).

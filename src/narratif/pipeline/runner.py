@@ -105,13 +105,14 @@ def ingest_and_analyse(inputs: list[str], settings: P.RunSettings, kit: Kit, *, 
             signature = P.known_signature(settings, store)
             if signature is None and _pool_size(len(planned), settings, distributed) > 1:
                 # ask the workers (they load the models anyway) rather than loading them here too
-                workers = _take(WorkBundle.from_settings(settings), _pool_size(len(planned), settings, distributed))
+                workers = _take(WorkBundle.from_settings(settings, local=not distributed),
+                                _pool_size(len(planned), settings, distributed))
                 signature = P.analysis_signature(settings, store, compute=workers.signature)
             signature = signature or P.analysis_signature(settings, store)
             reviews = ReviewIndex(store.reviews())  # analysts' verdicts: applied to their documents
             todo, unchanged = P.select_work(planned, signature, store.processed_keys(), reviews)
             P.count_unchanged(store, unchanged, summary)
-            bundle = WorkBundle.from_settings(settings, signature)
+            bundle = WorkBundle.from_settings(settings, signature, local=not distributed)
             if workers is None and _pool_size(len(todo), settings, distributed) > 1:
                 workers = _take(bundle, _pool_size(len(todo), settings, distributed))
             if workers is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from narratif import cachedir
 from narratif._version import __version__
 from narratif.ingest import doc_id_for, file_sha256, ingest_file, is_transient, iter_input_files
 from narratif.models import STATUS_QUARANTINED, Analysis, Document, TurningPointReview
@@ -44,12 +45,14 @@ class RunSettings:
     report: bool = True
     wait_for_lock: float = 0.0
     workers: int = 0  # analysis processes: 0 = one per core (up to 4), 1 = in the flow process
+    cache_dir: Path | None = None  # start-up caches; default: $NARRATIF_CACHE_DIR, else MODELS_DIR/cache
 
     def __post_init__(self):
         self.out = Path(self.out)
         self.meta = Path(self.meta) if self.meta else None
         self.codebook = Path(self.codebook) if self.codebook else None
         self.models_dir = Path(self.models_dir) if self.models_dir else self.out / "models"
+        self.cache_dir = Path(self.cache_dir) if self.cache_dir else cachedir.write_dir(self.models_dir)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in
@@ -115,10 +118,11 @@ class Analyzer:
         from narratif.nlp.parse import load_nlp, model_signature
         from narratif.turning_points.adapt import team_model
 
-        self.nlp = load_nlp(settings.model, models_dir=settings.models_dir)
+        self.nlp = load_nlp(settings.model, cache_dir=settings.cache_dir)
         self.codebook = load_codebook(settings.codebook)
         self.backend = select_backend(settings.embedding_backend, self.nlp)
-        self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir)
+        self.coder = build_coder(self.codebook, nlp=self.nlp, backend=self.backend, models_dir=settings.models_dir,
+                                 cache_dir=settings.cache_dir)
         # the team's adapted turning-point typing (``narratif review``), else the shipped model;
         # the model and the digest in the signature come from one read of the file
         self.tp_model, team_digest = team_model(settings.models_dir)
