@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ def _prefect_home(tmp_path_factory):
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
     yield home
+    # a flow run in this process started Prefect's temporary server: stop it, or it outlives the
+    # test worker (xdist workers end without the atexit hook that would stop it)
+    server_module = sys.modules.get("prefect.server.api.server")
+    for server in list(getattr(getattr(server_module, "SubprocessASGIServer", None), "_instances", {}).values()):
+        try:
+            server.stop()
+        except Exception:  # noqa: BLE001 - best effort at teardown
+            pass
 
 
 @pytest.fixture(scope="session")
