@@ -19,7 +19,10 @@ narratif expression overlapping it on the same line carries the same year (one-t
 expression with a year is a false positive when no gold row overlaps it, the overlapping gold row
 has no year, or its year differs. Gold rows whose year the annotators disputed (one gave a year,
 the other none) are left out of both sides: neither counted as missed nor, when narratif dates
-them, as right or wrong. **Span**: every gold row against every narratif expression of a compared
+them, as right or wrong. Two more are left out: a second narratif expression inside a gold row already
+found with its year (« en 2016-2017 » is one gold row with year 2016; narratif gives both ends), and
+narratif's decades (« dans les années 1970 » carries 1970 as a sort key; the guide gives a decade no
+calendar year, and no gold decade has one). The counts of each are printed. **Span**: every gold row against every narratif expression of a compared
 kind, matched by overlap (one-to-one), years aside. The baseline dates every four-digit number
 1800–2099 of a scored line.
 
@@ -135,7 +138,9 @@ def score_unit(gold: list[dict], pred: list[dict]) -> tuple[Counter, list[str]]:
             free.remove(hit)
             c["matched"] += 1
     c["pred"] += len(pred)
-    dated = [p for p in pred if p["year"] is not None]
+    # a decade is not a calendar year: narratif's carries its first year as a sort key, the guide's none
+    dated = [p for p in pred if p["year"] is not None and p["kind"] != "decade"]
+    c["decade_years"] += sum(p["year"] is not None and p["kind"] == "decade" for p in pred)
     scored = [g for g in gold if g["year"] is not None]
     taken: set[int] = set()
     for g in scored:  # dated: the same year on an overlapping expression
@@ -156,6 +161,9 @@ def score_unit(gold: list[dict], pred: list[dict]) -> tuple[Counter, list[str]]:
         over = [g for g in gold if _overlap(p, g)]
         if any(g["disputed"] for g in over):
             c["dated_disputed"] += 1  # left out of both sides
+            continue
+        if any(_overlap(dated[j], g) and dated[j]["year"] == g["year"] for j in taken for g in over):
+            c["dated_split"] += 1  # « en 2016-2017 », one gold row found already: a part of it, left out
             continue
         c["dated_pred"] += 1
         why = "no gold row" if not over else "gold has no year" if over[0]["year"] is None else \
@@ -241,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
                       args.details)
     print("\n".join(table(counts, split_of, meta)))
     dropped = sum(c["interviewer_rows"] for c in counts.values())
-    disputed = sum(c["dated_disputed"] for c in counts.values())
-    print(f"# gold rows on interviewer lines (not scored): {dropped}; "
-          f"narratif dated expressions on disputed-year rows (left out): {disputed}")
+    left = {k: sum(c[k] for c in counts.values()) for k in ("dated_disputed", "dated_split", "decade_years")}
+    print(f"# gold rows on interviewer lines (not scored): {dropped}; narratif dated expressions left out: "
+          f"{left['dated_disputed']} on disputed-year rows, {left['dated_split']} second parts of a gold row found, "
+          f"{left['decade_years']} decades")
     return 0
 
 
