@@ -263,6 +263,10 @@ def _year(m: re.Match, sent: _Sentence) -> list[Found]:
 def _date(m: re.Match, sent: _Sentence) -> list[Found]:
     s, e = m.span()
     if "d" not in m.groupdict():  # a month or a season, no day
+        # « cet été », « ce printemps »: the season of the year it is said in, whatever the tense (not « cet
+        # hiver »: it straddles two years)
+        if re.match(r"(?:cet été|cet automne|ce printemps)$", m.group(), re.IGNORECASE):
+            return [(s, e, "date", m.group().lower(), sent.reference_year)]
         if sent.orientation == "present":
             return []  # « en été c'est pollué », « en juillet on part »: a habit, not a date
         if re.search(r"\b(?:tous|toutes|chaque)\b[^.,;]{0,20}$", sent.text[max(0, s - 25):s], re.IGNORECASE):
