@@ -487,6 +487,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 if kind == "relative":
                     year = deictic_year(value, ref) if (value or "").startswith("now") else \
                         apposed.get(i) or story.resolve(who, sent.sent_id, value)
+                elif kind == "date" and year is None:  # « le huit juillet », « en mai »: the year the story is in
+                    year = story.resolve(who, sent.sent_id, "+0y")
                 # a date said in an aside (« l'immeuble, qui a été construit en 1925 ») dates nothing that follows
                 anchors = year is None or not in_background_clause(span, s)
                 story.said(who, sent.sent_id, kind, value, year, back_reference=_is_back_reference(kind, value),
