@@ -153,7 +153,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
                r"dans)\b)|\ben quittant (?:mes|ma|mon|nos|notre|la|le|l')\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait) (?P<n>{N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
     # a month or a season without a day (« en juillet », « au mois d'août », « l'été soixante-deux » is a year above)
-    ("date", rf"\b(?:en|au mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{MONTHS})\b"
+    ("date", rf"\b(?:en|au mois d[e']|(?:dès |pendant |durant |tout )?le mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{MONTHS})\b"
              rf"|\b(?:en été|en hiver|en automne|au printemps|cet été|cet hiver|cet automne|ce printemps)\b"),
 ]]
 
