@@ -404,7 +404,7 @@ def _corrected(text: str, expr: tuple, following: tuple | None) -> bool:
     # a round spoken year said again in full: « en deux mille l'été deux mille un », « en mille neuf cent, mille
     # neuf cent douze »: the first is a false start, not a year of its own
     round_ = re.search(r"(?:deux mille|mille neuf cent|dix-neuf cent)$", text[expr[0]:expr[1]], re.IGNORECASE)
-    return bool(round_) and len(gap) <= 25 and not re.search(r"(?:et|ou|à|puis)", gap, re.IGNORECASE) \
+    return bool(round_) and len(gap) <= 25 and not re.search(r"\b(?:et|ou|à|puis)\b", gap, re.IGNORECASE) \
         and re.search(re.escape(round_.group()) + r"[- ]\w", text[following[0]:following[1]], re.IGNORECASE) is not None
 
 
