@@ -84,8 +84,9 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
              rf"\b{NOT_QUANTITY}"),
     # a chronology's entry or a chronicle's heading: « 2008 – création de la SCIC », « 1723 » alone on its line
     ("year", r"(?m)^[ \t]*(?P<n>1[5-9]\d\d|20\d\d)(?=[ \t]*(?:[:–—-][ \t]*[^\d\s]|$))"),
-    # a publication's year closing a reference: « Le Labo de l'ESS, 2024 », « (RTES, 2016) », « Paris, 2019. »
-    ("year", r"(?<=, )(?P<n>1[89]\d\d|20\d\d)(?=[*_)\]]*\.?[*_)\]]*[ \t]*$)"),
+    # a publication's year closing a reference line: « Le Labo de l'ESS, 2024 », « RTES, 2016. » (not an
+    # author-date citation in a sentence, « (Fraisie, 2018) »: it dates a source, not the story)
+    ("year", r"(?<=, )(?P<n>1[89]\d\d|20\d\d)(?=[*_]*\.?[*_]*[ \t]*$)"),
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
              rf"(?:mille|dix-neuf cent|deux mille|{DECADES})(?:[- ](?:et[- ](?=(?:un|une|onze)\b))?{NUMBER_WORD})*)\b{NOT_QUANTITY}"),
     # a year said bare at the start of a clause told in the past: « quatre-vingt-deux j'ai quitté »
