@@ -263,6 +263,10 @@ def _year(m: re.Match, sent: _Sentence) -> list[Found]:
 def _date(m: re.Match, sent: _Sentence) -> list[Found]:
     s, e = m.span()
     if "d" not in m.groupdict():  # a month or a season, no day
+        # « cet été », « ce printemps »: the season of the year it is said in, whatever the tense (not « cet
+        # hiver »: it straddles two years)
+        if re.match(r"(?:cet été|cet automne|ce printemps)$", m.group(), re.IGNORECASE):
+            return [(s, e, "date", m.group().lower(), sent.reference_year)]
         if sent.orientation == "present":
             return []  # « en été c'est pollué », « en juillet on part »: a habit, not a date
         if re.search(r"\b(?:tous|toutes|chaque)\b[^.,;]{0,20}$", sent.text[max(0, s - 25):s], re.IGNORECASE):
@@ -395,7 +399,13 @@ def _corrected(text: str, expr: tuple, following: tuple | None) -> bool:
     if following is None or expr[2] != "year" or following[2] != "year":
         return False
     gap = text[expr[1]:following[0]]
-    return bool(gap.strip()) and CORRECTION_GAP.fullmatch(gap) is not None
+    if bool(gap.strip()) and CORRECTION_GAP.fullmatch(gap) is not None:
+        return True
+    # a round spoken year said again in full: « en deux mille l'été deux mille un », « en mille neuf cent, mille
+    # neuf cent douze »: the first is a false start, not a year of its own
+    round_ = re.search(r"(?:deux mille|mille neuf cent|dix-neuf cent)$", text[expr[0]:expr[1]], re.IGNORECASE)
+    return bool(round_) and len(gap) <= 25 and not re.search(r"\b(?:et|ou|à|puis)\b", gap, re.IGNORECASE) \
+        and re.search(re.escape(round_.group()) + r"[- ]\w", text[following[0]:following[1]], re.IGNORECASE) is not None
 
 
 def _deictic(m: re.Match) -> str:
@@ -483,6 +493,8 @@ def extract_timeline(document: Document, parsed, *, birth_year: int | None = Non
                 if kind == "relative":
                     year = deictic_year(value, ref) if (value or "").startswith("now") else \
                         apposed.get(i) or story.resolve(who, sent.sent_id, value)
+                elif kind == "date" and year is None:  # « le huit juillet », « en mai »: the year the story is in
+                    year = story.resolve(who, sent.sent_id, "+0y")
                 # a date said in an aside (« l'immeuble, qui a été construit en 1925 ») dates nothing that follows
                 anchors = year is None or not in_background_clause(span, s)
                 story.said(who, sent.sent_id, kind, value, year, back_reference=_is_back_reference(kind, value),

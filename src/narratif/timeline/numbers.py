@@ -20,9 +20,10 @@ _UNITS = (
 ).split()
 UNIT_WORDS = frozenset(_UNITS)
 NUMBER_WORD = r"(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
-#: A run of French number words joined by hyphens, spaces or "et" ("soixante et onze").
+#: A run of French number words joined by hyphens, spaces or "et" ("soixante et onze"; "et" only before
+#: un, une, onze: « deux mille et deux mille trois » is two numbers).
 NUMBER_WORDS = (
-    rf"(?:\d{{1,4}}|{NUMBER_WORD}(?:(?:[- ]et[- ]|[- ]){NUMBER_WORD})*)"
+    rf"(?:\d{{1,4}}|{NUMBER_WORD}(?:(?:[- ]et[- ](?=(?:un|une|onze)\b)|[- ]){NUMBER_WORD})*)"
 )
 _NUMBER_RE = re.compile(rf"(?<![\w-]){NUMBER_WORDS}(?![\w-])", re.IGNORECASE)
 

@@ -74,18 +74,21 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
     ("year", rf"(?<![\d/.-])(?P<n>1[5-9]\d\d|20\d\d) ?[-–] ?(?P<n2>1[5-9]\d\d|20\d\d)(?![\d/.-]){NOT_QUANTITY}"),
     ("date", rf"\b(?:le )?(?P<d>{N}|premier|1er) (?P<m>{MONTHS})(?: (?P<n>{N}))?\b"),
     # the long spoken forms are years even without a preposition ("dix-neuf cent quarante-huit")
-    ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ])?{NUMBER_WORD})+))"
+    ("year", rf"\b(?P<n>(?>(?:mille neuf cent|dix-neuf cent|deux mille(?![- ]une?\b))(?:[- ](?:et[- ](?=(?:un|une|onze)\b))?{NUMBER_WORD})+))"
              rf"\b{NOT_QUANTITY}"),
     ("year", rf"\b(?:en|depuis|jusqu'en|dès|vers|l'année|année|(?:{MONTHS}|{SEASONS})) (?P<n>(?>{N}))\b{NOT_QUANTITY}"),
     # written and long spoken years only: « de 1500 bénévoles », « jusqu'à quarante » are quantities
     ("year", rf"\b(?<!plus )(?<!moins )(?<!près )(?:de|avant|après|fin|début|jusqu'à|d'ici(?: à)?|à l'horizon|"
              rf"courant|l'an) "
-             rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ])?{NUMBER_WORD})*)"
+             rf"(?P<n>1[0-9]\d\d|20\d\d|(?:mille|dix-neuf cent|deux mille)(?:[- ](?:et[- ](?=(?:un|une|onze)\b))?{NUMBER_WORD})*)"
              rf"\b{NOT_QUANTITY}"),
     # a chronology's entry or a chronicle's heading: « 2008 – création de la SCIC », « 1723 » alone on its line
     ("year", r"(?m)^[ \t]*(?P<n>1[5-9]\d\d|20\d\d)(?=[ \t]*(?:[:–—-][ \t]*[^\d\s]|$))"),
+    # a publication's year closing a reference line: « Le Labo de l'ESS, 2024 », « RTES, 2016. » (not an
+    # author-date citation in a sentence, « (Fraisie, 2018) »: it dates a source, not the story)
+    ("year", r"(?<=, )(?P<n>1[89]\d\d|20\d\d)(?=[*_]*\.?[*_]*[ \t]*$)"),
     ("year", rf"\b(?:arrivée?s?|née?s?|partie?s?|venue?s?|mariée?s?) (?P<n>1[0-9]\d\d|20\d\d|"
-             rf"(?:mille|dix-neuf cent|deux mille|{DECADES})(?:[- ](?:et[- ])?{NUMBER_WORD})*)\b{NOT_QUANTITY}"),
+             rf"(?:mille|dix-neuf cent|deux mille|{DECADES})(?:[- ](?:et[- ](?=(?:un|une|onze)\b))?{NUMBER_WORD})*)\b{NOT_QUANTITY}"),
     # a year said bare at the start of a clause told in the past: « quatre-vingt-deux j'ai quitté »
     ("year", rf"(?<![\w'-])(?P<bare>(?P<n>(?:1[89]\d\d|20[0-4]\d)(?![\d/.,]\d)|(?![\d])(?>{N}))){PAST_CLAUSE}"),
     # « le lendemain de la Communion », « sept ans après la création de la SCIC », « deux ans avant que Coluche
@@ -151,7 +154,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(k, re.compile(p, re.IGNORECASE)) for 
                r"dans)\b)|\ben quittant (?:mes|ma|mon|nos|notre|la|le|l')\b"),
     ("duration", rf"\b(?:pendant|depuis|ça fait) (?P<n>{N}|quelques|plusieurs) (?P<u>ans|années|mois)\b"),
     # a month or a season without a day (« en juillet », « au mois d'août », « l'été soixante-deux » is a year above)
-    ("date", rf"\b(?:en|au mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{MONTHS})\b"
+    ("date", rf"\b(?:en|au mois d[e']|(?:dès |pendant |durant |tout )?le mois d[e']|au début d[e']|à la fin d[e']|fin|début|mi-) ?(?P<m>{MONTHS})\b"
              rf"|\b(?:en été|en hiver|en automne|au printemps|cet été|cet hiver|cet automne|ce printemps)\b"),
 ]]
 
