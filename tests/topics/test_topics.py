@@ -338,3 +338,26 @@ def test_umap_functions_are_cached_on_disk_once_narratif_imports_them():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["FunctionCache", "FunctionCache"]
+
+
+def test_fit_on_a_capped_sample_assigns_every_window(tmp_path, corpus, codebook):
+    """A corpus bigger than ``max_fit_units`` windows is fitted on a seeded sample of them; the
+    windows left out are assigned to its topics like new material: every segment still gets a row."""
+    from narratif.topics.fitting import fit_sample
+
+    idx = np.arange(3, 103)
+    kept, left = fit_sample(idx, 40, seed=42)
+    assert len(kept) == 40 and len(left) == 60 and np.array_equal(np.union1d(kept, left), idx)
+    assert np.all(np.diff(kept) > 0) and np.array_equal(kept, fit_sample(idx, 40, seed=42)[0])
+    assert fit_sample(idx, None, 42)[0] is idx and len(fit_sample(idx, 100, 42)[1]) == 0
+
+    backend = corpus[0]
+    whole = _store(tmp_path / "whole", corpus, slice(0, 5))
+    update_topics(whole, tmp_path / "whole" / "models", codebook=codebook, backend=backend, settings=SETTINGS)
+    capped = _store(tmp_path / "capped", corpus, slice(0, 5))
+    res = update_topics(capped, tmp_path / "capped" / "models", codebook=codebook, backend=backend,
+                        settings=replace(SETTINGS, max_fit_units=150))
+    assert res.refitted and res.n_topics >= 2
+    a, b = whole.table("segment_topics"), capped.table("segment_topics")
+    assert len(a) == len(b) and set(zip(a["doc_id"], a["seg_id"])) == set(zip(b["doc_id"], b["seg_id"]))
+    assert (b["topic_id"] != -1).mean() > 0.5  # the left-out windows found topics too

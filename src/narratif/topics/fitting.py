@@ -52,12 +52,13 @@ def fit_topics(segs: pd.DataFrame, term_docs: list[str], embeddings: np.ndarray,
         zeroshot_topic_list=profile.texts if profile is not None and s.guided == "zeroshot" else None,
         seed_topic_list=seed_words(codebook, set(french_stop_words())) if s.guided == "seed" else None,
     )
-    fit_idx = np.flatnonzero(units.fit)
+    fit_idx, left_out = fit_sample(np.flatnonzero(units.fit), s.max_fit_units, s.random_state)
     fit_texts = [units.texts[i] for i in fit_idx]
     model.fit(fit_texts, units.vectors[fit_idx])
     per_unit = Assignment.empty(len(units.texts))
     per_unit.put(fit_idx, Assignment(model.topics_, model.probabilities_, model.assigned_by_))
-    assign_units(model, units, np.flatnonzero(~units.fit & units.content), per_unit)
+    rest = np.union1d(np.flatnonzero(~units.fit & units.content), left_out)
+    assign_units(model, units, rest, per_unit)
     state = model.get_state()
     labels = (topic_labels(fit_texts, model.topics_, state.topic_ids, lemmatiser, n_words=s.label_words,
                            max_df=s.label_max_df) if lemmatiser is not None else {})
@@ -65,6 +66,17 @@ def fit_topics(segs: pd.DataFrame, term_docs: list[str], embeddings: np.ndarray,
     per_segment = Assignment(per_unit.topics[units.window], per_unit.probs[units.window],
                              per_unit.assigned_by[units.window])
     return FitOutcome(model=model, assignment=per_segment, labels=labels, reference=reference)
+
+
+def fit_sample(fit_idx: np.ndarray, cap: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(windows the model is fitted on, fittable windows left to assignment): all of them up to
+    ``cap``, else a seeded random sample of ``cap`` in corpus order."""
+    if cap is None or len(fit_idx) <= cap:
+        return fit_idx, fit_idx[:0]
+    keep = np.sort(np.random.default_rng(seed).choice(len(fit_idx), size=cap, replace=False))
+    mask = np.zeros(len(fit_idx), dtype=bool)
+    mask[keep] = True
+    return fit_idx[mask], fit_idx[~mask]
 
 
 def stable_id_map(model: TopicBackend, topics: np.ndarray, previous, old_topics: np.ndarray | None, *,

@@ -69,6 +69,11 @@ class TopicSettings:
     label_words: int = 4
     #: lemmas found in more than this share of the fitted units are too common to label a topic
     label_max_df: float = 0.15
+    #: the fit sees at most this many windows (a seeded random sample; the others are assigned
+    #: to its topics): UMAP and HDBSCAN's memory and time stay bounded on a corpus ten times
+    #: CFPP2000 (~64k windows); CFPP2000 itself (~6.4k) is fitted whole. Not part of
+    #: :meth:`fit_signature`: a model fitted on every window stays valid.
+    max_fit_units: int | None = 20_000
     #: new segments are assigned to the saved topics; a refit happens when their drift
     #: (see :mod:`.drift`) reaches this (None: only when asked)
     drift_refit_threshold: float | None = 0.6
