@@ -64,7 +64,7 @@ class EmbeddingCache:
             self._dirty = True
         if not keys:
             return np.zeros((0, self.backend.dim), dtype=np.float32)
-        return np.vstack([self._vectors[k] for k in keys]).astype(np.float32)
+        return np.vstack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
 
     def save(self) -> None:
         if not self._dirty:

@@ -19,6 +19,10 @@ from narratif.topics.determinism import round_to_float32
 OUTLIER = -1
 
 
+#: rows transformed at a time (the result is the same row by row: each row is its own computation)
+_BLOCK_ROWS = 8192
+
+
 def unit_rows(m: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as float32."""
     m = np.asarray(m, dtype=np.float64)
@@ -66,12 +70,19 @@ class CommonSpace:
         return space
 
     def transform(self, embeddings: np.ndarray) -> np.ndarray:
-        """Rows without the corpus mean and common components, unit length."""
-        x = np.asarray(embeddings, dtype=np.float64) - self.mean_
+        """Rows without the corpus mean and common components, unit length (float32).
+
+        Row by row in blocks: the float64 work of a whole corpus at once (every narrator
+        segment of ten times CFPP2000) held 2.3 GiB at the topic stage's peak."""
+        embeddings = np.asarray(embeddings)
+        out = np.empty(embeddings.shape, dtype=np.float32)
         u = np.asarray(self.components_, dtype=np.float64)
-        if len(u):
-            x = x - (x @ u.T) @ u
-        return unit_rows(x)
+        for lo in range(0, len(embeddings), _BLOCK_ROWS):
+            x = np.asarray(embeddings[lo : lo + _BLOCK_ROWS], dtype=np.float64) - self.mean_
+            if len(u):
+                x = x - (x @ u.T) @ u
+            out[lo : lo + _BLOCK_ROWS] = unit_rows(x)
+        return out
 
 
 def nearest_centroid(centred: np.ndarray, centred_centroids: np.ndarray, topic_ids: Sequence[int], *,
