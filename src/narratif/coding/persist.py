@@ -106,6 +106,8 @@ def fit_default(coder: Any, cache_dir: Path | None, read_dirs: Iterable[Path] = 
     coder.resolve()
     state = load_cached(coder, folders)
     if state is not None:
+        if cache_dir is not None and not cache_path(coder, cache_dir).is_file():
+            save_state(cache_path(coder, cache_dir), state)  # e.g. read from the environment's cache
         return coder.set_state(state)
     coder.fit()
     if cache_dir is not None:
