@@ -431,7 +431,7 @@ def build_coder(codebook: Codebook | None = None, *, nlp: Language, backend: Emb
                       "run `narratif train` again", stacklevel=2)
     if models is None:
         return persist.fit_default(coder, cache, read)
-    saved = persist.load_cached(coder, read)
+    saved, _ = persist.load_cached(coder, read)
     return coder.set_state({"classifiers": models, "classifier_source": f"team:{manifest['model_sha256']}",
                             "lexicon": (saved or {}).get("lexicon")})
 

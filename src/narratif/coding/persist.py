@@ -104,10 +104,10 @@ def fit_default(coder: Any, cache_dir: Path | None, read_dirs: Iterable[Path] = 
     if not folders:
         return coder.fit()
     coder.resolve()
-    state = load_cached(coder, folders)
+    state, found_in = load_cached(coder, folders)
     if state is not None:
-        if cache_dir is not None and not cache_path(coder, cache_dir).is_file():
-            save_state(cache_path(coder, cache_dir), state)  # e.g. read from the environment's cache
+        if cache_dir is not None and found_in != cache_dir:  # e.g. read from the environment's cache
+            save_state(cache_path(coder, cache_dir), state)
         return coder.set_state(state)
     coder.fit()
     if cache_dir is not None:
@@ -115,8 +115,8 @@ def fit_default(coder: Any, cache_dir: Path | None, read_dirs: Iterable[Path] = 
     return coder
 
 
-def load_cached(coder: Any, folders: Iterable[Path]) -> dict | None:
-    """The saved state of ``coder`` from the first folder that has a usable one."""
+def load_cached(coder: Any, folders: Iterable[Path]) -> tuple[dict | None, Path | None]:
+    """(the saved state of ``coder``, its folder) from the first folder that has a usable one."""
     for folder in folders:
         path = cache_path(coder, folder)
         state = load_state(path)
@@ -124,7 +124,7 @@ def load_cached(coder: Any, folders: Iterable[Path]) -> dict | None:
             continue
         try:
             coder.set_state(state)  # checks it fits this coder
-            return state
+            return state, folder
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: ignoring the cached coder (%s); fitting it again", path, exc)
-    return None
+    return None, None
