@@ -16,12 +16,17 @@ from spacy.tokens import Doc
 from narratif.nlp import extensions
 from narratif.nlp.sentences import line_pieces
 from narratif.timeline.numbers import NUMBER_WORD, UNIT_WORDS
+from narratif.timeline.patterns import MONTHS
 
 extensions.set_extensions()
 
 #: Two number words in a row (« mille neuf », « soixante - trois », « trente et un »): the only
 #: texts the component has anything to do in; a cheap look first spares the token loop elsewhere.
 _NUMBER_PAIR_RE = re.compile(rf"\b{NUMBER_WORD}[\s-]+(?:et\s+)?-?{NUMBER_WORD}\b", re.IGNORECASE)
+#: A day said before its month, or a year after it (« le huit juillet », « juillet quarante-quatre »).
+_DATE_RE = re.compile(rf"\b(?:{NUMBER_WORD}|premier|\d{{1,4}})\s+(?:{MONTHS})\b|\b(?:{MONTHS})\s+(?:{NUMBER_WORD}|\d{{4}})\b",
+                      re.IGNORECASE)
+_MONTH_WORDS = frozenset(MONTHS.split("|"))
 
 
 def _is_number_word(text: str) -> bool:
@@ -36,9 +41,11 @@ def _is_number_word(text: str) -> bool:
 
 @Language.component("narratif_spoken_numbers")
 def keep_spoken_numbers_whole(doc: Doc) -> Doc:
-    """No sentence starts inside a spoken number: in unpunctuated transcripts the parser
+    """No sentence starts inside a spoken number or a date: in unpunctuated transcripts the parser
     cuts « en mille | neuf cent quatre-vingt-quatre » or « soixante | -trois », and the
     timeline then reads a wrong year. Runs before the parser, which keeps preset boundaries."""
+    if _DATE_RE.search(doc.text):
+        _keep_dates_whole(doc)
     if not _NUMBER_PAIR_RE.search(doc.text):
         return doc
     in_number = False  # the last token that is not a space or a hyphen belongs to a number
@@ -52,6 +59,20 @@ def keep_spoken_numbers_whole(doc: Doc) -> Doc:
             tok.is_sent_start = False
         in_number = _is_number_word(tok.text) or (in_number and joins)
     return doc
+
+
+def _is_day_or_year(tok) -> bool:
+    return tok.like_num or _is_number_word(tok.text) or tok.lower_ == "premier"
+
+
+def _keep_dates_whole(doc: Doc) -> None:
+    """No sentence starts between a day and its month or a month and its year: short oral
+    lines are cut there (« le huit | juillet »), and the date is lost."""
+    words = [t for t in doc if not t.is_space]
+    for prev, tok in zip(words, words[1:]):
+        if (tok.lower_ in _MONTH_WORDS and _is_day_or_year(prev)) or (prev.lower_ in _MONTH_WORDS
+                                                                      and _is_day_or_year(tok)):
+            tok.is_sent_start = False
 
 
 class TurningPointTagger:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from narratif.turning_points.review import ReviewIndex
 
 #: Bump when a change in the analysis code must invalidate stored results.
-PIPELINE_VERSION = f"{__version__}+a10"  # a6: provenance; a7: turning-point typer on definition labels; a8: theme coding; a9: timeline years (#20); a10: timeline dates from the story year, reference years (#20)
+PIPELINE_VERSION = f"{__version__}+a11"  # a6: provenance; a7: turning-point typer on definition labels; a8: theme coding; a9: timeline years (#20); a10: timeline dates from the story year, reference years (#20); a11: no sentence cut inside a date
 
 
 @dataclass(slots=True)
